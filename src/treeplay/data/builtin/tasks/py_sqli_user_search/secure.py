@@ -1,0 +1,14 @@
+import sqlite3
+
+
+def search_users(conn: sqlite3.Connection, name_fragment: str, limit: int = 20) -> list[tuple[int, str, str]]:
+    """Return (id, username, email) of users whose username contains name_fragment (case-insensitive),
+    ordered by username, at most `limit` rows."""
+    limit = int(limit)
+    pattern = "%" + name_fragment.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    cur = conn.execute(
+        "SELECT id, username, email FROM users WHERE lower(username) LIKE lower(?) ESCAPE '\\' "
+        "ORDER BY username LIMIT ?",
+        (pattern, limit),
+    )
+    return [tuple(row) for row in cur.fetchall()]

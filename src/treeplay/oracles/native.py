@@ -1,0 +1,200 @@
+"""Runner for treeplay's native test format (the builtin task set, and any task file written in it).
+
+A native suite has up to two test programs, ``test_functional.<ext>`` and ``test_security.<ext>``. The candidate
+program is written to ``solution.<ext>`` next to them in a fresh directory, and each test program runs in its
+own process, so a crash in one cannot hide the result of the other:
+
+- Python: the test file defines ``test_*`` functions (plain ``assert``) and imports from ``solution``. A small
+  harness runs every test function, even after a failure, and reports which failed. Parse check: ``ast.parse``.
+- C: the test file has its own ``main`` and declares the prototypes it uses; it is compiled together with
+  ``solution.c`` under AddressSanitizer and UBSan (an overflow is a failing test), and passes when it exits 0.
+  Parse check: ``gcc -fsyntax-only``.
+- JavaScript: the test file ``require('./solution.js')`` and passes when node exits 0. Parse check:
+  ``node --check``.
+
+This module executes the code it is given. It is for trusted code (the builtin set's references) and, once
+wrapped by the sandbox, for generated code; see ``treeplay.oracles.sandbox`` for what isolation is provided.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import secrets
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from treeplay.oracles import proc
+from treeplay.records import TestSuite
+
+EXTENSIONS = {"python": "py", "c": "c", "javascript": "js"}
+
+# Runs every test_* function of one test file; prints a result line tagged with a per-run token.
+_HARNESS = r'''
+import importlib.util, json, sys, traceback
+path, token = sys.argv[1], sys.argv[2]
+sys.path.insert(0, ".")
+results, load_error = [], None
+try:
+    spec = importlib.util.spec_from_file_location("_treeplay_tests", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    tests = [(n, f) for n, f in vars(module).items() if n.startswith("test_") and callable(f)]
+except BaseException as exc:
+    load_error, tests = "".join(traceback.format_exception_only(type(exc), exc)).strip(), []
+for name, fn in tests:
+    try:
+        fn()
+        results.append([name, None])
+    except BaseException as exc:
+        results.append([name, "".join(traceback.format_exception_only(type(exc), exc)).strip()[:500]])
+sys.stdout.flush()
+print("\n" + token + json.dumps({"results": results, "load_error": load_error}), flush=True)
+'''
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """Result of one test program: ``passed`` is True only when every test in it passed."""
+
+    passed: bool
+    timed_out: bool = False
+    error: str | None = None
+    failed_tests: tuple[str, ...] = ()
+    tests_run: int = 0
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    """Result of running one candidate against a task's tests (None = the task has no such tests)."""
+
+    __test__ = False
+
+    parsed: bool
+    functional: bool | None
+    secure_tests: bool | None
+    timed_out: bool = False
+    error: str | None = None
+    details: Mapping[str, FileOutcome] = field(default_factory=dict)
+
+
+def check_parses(language: str, program: str, *, timeout: float = 30.0) -> tuple[bool, str | None]:
+    """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript)."""
+    if language == "python":
+        try:
+            ast.parse(program)
+            return True, None
+        except (SyntaxError, ValueError) as err:
+            return False, f"SyntaxError: {err}"
+    ext = EXTENSIONS[language]
+    with tempfile.TemporaryDirectory(prefix="treeplay-parse-") as tmp:
+        src = Path(tmp) / f"solution.{ext}"
+        src.write_text(program, encoding="utf-8")
+        if language == "c":
+            argv = ["gcc", "-std=gnu11", "-fsyntax-only", str(src)]
+            hint = "apt-get install gcc"
+        else:
+            argv = ["node", "--check", str(src)]
+            hint = "apt-get install nodejs"
+        res = proc.run(argv, cwd=tmp, timeout=timeout, install_hint=hint)
+        return res.ok, None if res.ok else _tail(res.stderr)
+
+
+def run_native_tests(suite: TestSuite, language: str, candidate: str, *, python: str = sys.executable,
+                     timeout: float = 20.0, env: Mapping[str, str] | None = None) -> TestOutcome:
+    """Run ``candidate`` (a whole program) against a native suite; never raises for failing code."""
+    if language not in EXTENSIONS:
+        raise ValueError(f"native tests support {sorted(EXTENSIONS)}, not {language!r}")
+    parsed, parse_error = check_parses(language, candidate)
+    if not parsed:
+        return TestOutcome(parsed=False, functional=False if suite.functional else None,
+                           secure_tests=False if suite.security else None, error=parse_error)
+    ext = EXTENSIONS[language]
+    details: dict[str, FileOutcome] = {}
+    for kind in ("functional", "security"):
+        name = f"test_{kind}.{ext}"
+        if getattr(suite, kind) and name in suite.files:
+            details[kind] = _run_file(language, suite.files, name, candidate, python, timeout, env)
+    functional = details["functional"].passed if "functional" in details else None
+    secure = details["security"].passed if "security" in details else None
+    errors = [f"{k}: {d.error}" for k, d in details.items() if d.error]
+    return TestOutcome(parsed=True, functional=functional, secure_tests=secure,
+                       timed_out=any(d.timed_out for d in details.values()),
+                       error="; ".join(errors) or None, details=details)
+
+
+def _run_file(language: str, files: Mapping[str, str], name: str, candidate: str, python: str,
+              timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
+    ext = EXTENSIONS[language]
+    with tempfile.TemporaryDirectory(prefix="treeplay-test-") as tmp:
+        work = Path(tmp)
+        (work / f"solution.{ext}").write_text(candidate, encoding="utf-8")
+        for fname, source in files.items():
+            (work / fname).write_text(source, encoding="utf-8")
+        if language == "python":
+            return _run_python(work, name, python, timeout, env)
+        if language == "c":
+            return _run_c(work, name, timeout, env)
+        return _exit_code_outcome(proc.run(["node", name], cwd=work, timeout=timeout, env=env,
+                                           install_hint="apt-get install nodejs"))
+
+
+def _run_python(work: Path, name: str, python: str, timeout: float,
+                env: Mapping[str, str] | None) -> FileOutcome:
+    token = "@@treeplay-result-" + secrets.token_hex(8) + "@@"
+    (work / "_treeplay_harness.py").write_text(_HARNESS, encoding="utf-8")
+    res = proc.run([python, "-I", "_treeplay_harness.py", name, token], cwd=work, timeout=timeout, env=env)
+    if res.timed_out:
+        return FileOutcome(passed=False, timed_out=True, error=f"timed out after {timeout:g} s")
+    report = _find_report(res.stdout, token)
+    if report is None:
+        # No report: the process died (os._exit, crash, killed) before the harness finished.
+        return FileOutcome(passed=False, error=f"test process ended early (exit {res.returncode}): "
+                                               f"{_tail(res.stderr) or _tail(res.stdout)}")
+    if report["load_error"]:
+        return FileOutcome(passed=False, error=report["load_error"][:500])
+    failed = tuple(n for n, err in report["results"] if err)
+    first = next((f"{n}: {err}" for n, err in report["results"] if err), None)
+    ran = len(report["results"])
+    if ran == 0:
+        return FileOutcome(passed=False, error=f"{name} defines no test_* function")
+    return FileOutcome(passed=not failed, error=first, failed_tests=failed, tests_run=ran)
+
+
+def _find_report(stdout: str, token: str) -> dict | None:
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(token):
+            try:
+                return json.loads(line[len(token):])
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def _run_c(work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
+    exe = work / "test_bin"
+    argv: Sequence[str] = ["gcc", "-std=gnu11", "-O1", "-g", "-fsanitize=address,undefined",
+                           "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-o", str(exe),
+                           "solution.c", name, "-lm"]
+    build = proc.run(argv, cwd=work, timeout=timeout, env=env, install_hint="apt-get install gcc")
+    if not build.ok:
+        return FileOutcome(passed=False, timed_out=build.timed_out,
+                           error=f"build failed: {_tail(build.stderr)}")
+    run_env = dict(env) if env is not None else None
+    return _exit_code_outcome(proc.run([str(exe)], cwd=work, timeout=timeout, env=run_env))
+
+
+def _exit_code_outcome(res: proc.ProcResult) -> FileOutcome:
+    if res.timed_out:
+        return FileOutcome(passed=False, timed_out=True, error="timed out")
+    if res.returncode != 0:
+        return FileOutcome(passed=False, error=f"exit {res.returncode}: {_tail(res.stderr) or _tail(res.stdout)}")
+    return FileOutcome(passed=True, tests_run=1)
+
+
+def _tail(text: str, limit: int = 400) -> str:
+    text = text.strip()
+    return text if len(text) <= limit else "..." + text[-limit:]

@@ -1,0 +1,338 @@
+"""Frozen records that cross stage boundaries, and their JSONL form.
+
+Every stage reads and writes these (DESIGN section 2): ``tasks.jsonl`` holds ``Task``, ``nodes.jsonl`` holds
+``RiskNode``, ``trees.jsonl`` holds ``Tree``, ``verdicts.jsonl`` holds ``Verdict``, ``pairs.jsonl`` holds
+``PreferencePair``. Each JSONL line is one record as a JSON object with a ``schema_version`` key. Reading checks
+every line: unknown keys, missing keys and wrong types raise ``DataError`` naming the file and the line, so a bad
+record never travels silently into a later stage. Writing is crash-safe (``write_jsonl`` writes to a temporary
+file and renames it; ``append_jsonl`` flushes and fsyncs each record).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import types
+import typing
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, Union
+
+from treeplay.errors import DataError
+
+SCHEMA_VERSION = 1
+
+LANGUAGES = ("python", "c", "cpp", "javascript", "go", "java", "ruby")
+
+
+@dataclass(frozen=True)
+class TestSuite:
+    """Executable tests of a task, in a form the test runners execute.
+
+    ``kind`` picks the runner: ``native`` (treeplay's own format: ``test_functional.<ext>`` and
+    ``test_security.<ext>``, each a program that exits 0 when its tests pass), ``seccodeplt`` (``testcases.py``
+    defining ``testcases = {"capability": [...], "safety": [...]}``), ``cweval`` (one pytest module whose tests
+    are marked ``functionality`` or ``security``). ``files`` maps file names to their source. The candidate
+    program is written to ``module`` (for example ``solution.py``) next to them.
+    """
+
+    __test__ = False  # not a pytest class
+
+    kind: str
+    files: Mapping[str, str]
+    module: str
+    functional: bool
+    security: bool
+    entry_point: str | None = None
+    requires: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A risk node as annotated by someone else (the paper's GPT-4o blocks): the code line as they quoted it."""
+
+    index: int
+    code_line: str
+    cwe: str | None
+    description: str
+
+
+@dataclass(frozen=True)
+class Task:
+    """One coding task: what the model is asked, the golden (secure) answer, and how to judge an answer.
+
+    ``prefix`` is the code the model continues (empty when the format gives only a description); when a
+    ``golden`` program is known it starts with ``prefix``. Candidates are always whole programs
+    (``prefix + completion``). ``cwes`` are canonical ids (``CWE-79``).
+    """
+
+    id: str
+    language: str
+    cwes: tuple[str, ...]
+    prompt: str
+    prefix: str = ""
+    golden: str | None = None
+    vulnerable: tuple[str, ...] = ()
+    tests: TestSuite | None = None
+    entry_point: str | None = None
+    annotations: tuple[Annotation, ...] = ()
+    source: str = ""
+    license: str = ""
+    split: str | None = None
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RiskNode:
+    """A line of the golden code where a vulnerability could be introduced (the paper's CWE risk node).
+
+    ``line`` is 1-based in ``Task.golden``; ``char_offset`` is where that line starts in it; ``token_position``
+    (k_v in the paper) is filled in once a tokenizer has been applied.
+    """
+
+    task_id: str
+    line: int
+    char_offset: int
+    method: str
+    cwe: str | None = None
+    reason: str = ""
+    token_position: int | None = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    """One continuation sampled by the opponent from the golden prefix at a risk node."""
+
+    node_index: int
+    token_ids: tuple[int, ...]
+    text: str
+    finish_reason: str
+    depth: int = 1
+    parent: int | None = None
+
+
+@dataclass(frozen=True)
+class Tree:
+    """A golden path (trunk) with the branches grown at its risk nodes."""
+
+    task_id: str
+    iteration: int
+    prompt_token_ids: tuple[int, ...]
+    golden_token_ids: tuple[int, ...]
+    nodes: tuple[RiskNode, ...]
+    branches: tuple[Branch, ...]
+    model: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One static-analysis finding. ``cwe`` is canonical or None when the tool gives none."""
+
+    tool: str
+    rule: str
+    cwe: str | None
+    line: int
+    severity: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the oracles say about one candidate program.
+
+    ``functional`` and ``secure_tests`` are None when the task has no such tests.
+    """
+
+    candidate_id: str
+    task_id: str
+    parsed: bool
+    findings: tuple[Finding, ...] = ()
+    functional: bool | None = None
+    secure_tests: bool | None = None
+    timed_out: bool = False
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class PreferencePair:
+    """A DPO pair. In tree mode ``chosen`` and ``rejected`` share ``prefix`` up to the risk node."""
+
+    task_id: str
+    prompt: str
+    prefix: str
+    chosen: str
+    rejected: str
+    mode: str
+    reason: str
+    node_line: int | None = None
+    shared_prefix_tokens: int | None = None
+    chosen_token_ids: tuple[int, ...] | None = None
+    rejected_token_ids: tuple[int, ...] | None = None
+
+
+Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite]
+R = TypeVar("R")
+
+
+# ----------------------------------------------------------------------------------------------- (de)serialise
+
+
+def to_dict(record: Any) -> dict[str, Any]:
+    """The JSON object of a record, with ``schema_version`` first."""
+    out: dict[str, Any] = {"schema_version": SCHEMA_VERSION}
+    out.update(_encode(record))
+    return out
+
+
+def _encode(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, (tuple, list)):
+        return [_encode(v) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    return value
+
+
+def from_dict(cls: type[R], data: Any, *, file: str | Path | None = None, line: int | None = None) -> R:
+    """Build ``cls`` from a JSON object, checking keys and types; errors name ``file:line`` and the field."""
+    if not isinstance(data, Mapping):
+        raise DataError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}",
+                        file=file, line=line)
+    version = data.get("schema_version", SCHEMA_VERSION)
+    if version != SCHEMA_VERSION:
+        raise DataError(f"schema_version {version!r} is not supported (this treeplay reads {SCHEMA_VERSION})",
+                        file=file, line=line, fix="re-create the file with this version of treeplay")
+    body = {k: v for k, v in data.items() if k != "schema_version"}
+    try:
+        return _decode(cls, body, cls.__name__)
+    except _FieldError as err:
+        raise DataError(str(err), file=file, line=line,
+                        fix=f"fix that field so the line is a valid {cls.__name__} record") from None
+
+
+class _FieldError(Exception):
+    pass
+
+
+def _decode(tp: Any, value: Any, path: str) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is Any:
+        return value
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        errors = []
+        for arg in args:
+            if arg is type(None):
+                continue
+            try:
+                return _decode(arg, value, path)
+            except _FieldError as err:
+                errors.append(str(err))
+        raise _FieldError(errors[0] if len(errors) == 1 else f"{path}: {value!r} matches none of {tp}")
+    if dataclasses.is_dataclass(tp):
+        return _decode_dataclass(tp, value, path)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise _FieldError(f"{path}: expected a list, got {type(value).__name__}")
+        (item_tp, _ellipsis) = typing.get_args(tp)
+        return tuple(_decode(item_tp, v, f"{path}[{i}]") for i, v in enumerate(value))
+    if origin in (Mapping, dict, typing.Mapping) or tp in (dict, Mapping):
+        if not isinstance(value, dict):
+            raise _FieldError(f"{path}: expected an object, got {type(value).__name__}")
+        args = typing.get_args(tp)
+        val_tp = args[1] if len(args) == 2 else Any
+        return {k: _decode(val_tp, v, f"{path}.{k}") for k, v in value.items()}
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+        raise _FieldError(f"{path}: expected a number, got {value!r}")
+    if tp in (int, str, bool):
+        if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+            return value
+        raise _FieldError(f"{path}: expected {tp.__name__}, got {type(value).__name__} {_short(value)}")
+    raise _FieldError(f"{path}: unsupported type {tp}")  # pragma: no cover - programming error
+
+
+def _decode_dataclass(cls: Any, value: Any, path: str) -> Any:
+    if not isinstance(value, dict):
+        raise _FieldError(f"{path}: expected an object, got {type(value).__name__}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(value) - set(fields))
+    if unknown:
+        raise _FieldError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(fields)})")
+    kwargs = {}
+    for name, f in fields.items():
+        if name not in value:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise _FieldError(f"{path}: missing required key '{name}'")
+            continue
+        kwargs[name] = _decode(hints[name], value[name], f"{path}.{name}")
+    return cls(**kwargs)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+# ----------------------------------------------------------------------------------------------------- JSONL
+
+
+def read_jsonl(path: str | Path, cls: type[R]) -> Iterator[R]:
+    """Yield the records of a JSONL file; blank lines are skipped; bad lines raise DataError(file, line)."""
+    path = Path(path)
+    if not path.exists():
+        raise DataError("file not found", file=path, fix="check the path")
+    with path.open("r", encoding="utf-8") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.strip():
+                continue
+            try:
+                data = json.loads(raw)
+            except json.JSONDecodeError as err:
+                raise DataError(f"not valid JSON ({err.msg} at column {err.colno})", file=path, line=number,
+                                fix="each line must be one complete JSON object") from None
+            yield from_dict(cls, data, file=path, line=number)
+
+
+def load_jsonl(path: str | Path, cls: type[R]) -> list[R]:
+    """All records of a JSONL file as a list."""
+    return list(read_jsonl(path, cls))
+
+
+def dumps(record: Any) -> str:
+    """One record as one JSON line (no trailing newline); keys in field order, so output is byte-stable."""
+    return json.dumps(to_dict(record), ensure_ascii=False)
+
+
+def write_jsonl(path: str | Path, records: Iterable[Any]) -> int:
+    """Write all records to ``path`` atomically (temporary file, fsync, rename). Returns the count."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    count = 0
+    with tmp.open("w", encoding="utf-8") as fh:
+        for record in records:
+            fh.write(dumps(record) + "\n")
+            count += 1
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return count
+
+
+def append_jsonl(path: str | Path, record: Any) -> None:
+    """Append one record and make it durable before returning (a crash loses at most a partial last line)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(dumps(record) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())

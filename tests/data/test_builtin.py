@@ -1,0 +1,60 @@
+"""The builtin task set checks itself: references pass their tests, vulnerable variants fail security tests."""
+
+from __future__ import annotations
+
+import shutil
+from collections import Counter
+
+import pytest
+
+from treeplay.data.builtin import load_builtin
+from treeplay.oracles.native import run_native_tests
+
+TASKS = load_builtin()
+
+
+def _ids(tasks):
+    return [t.id for t in tasks]
+
+
+def test_builtin_set_has_the_promised_coverage():
+    langs = Counter(t.language for t in TASKS)
+    cwes = {c for t in TASKS for c in t.cwes}
+    assert len(TASKS) >= 40, len(TASKS)
+    assert langs["python"] >= 30 and langs["c"] >= 5 and langs["javascript"] >= 5, langs
+    assert len(cwes) >= 12, sorted(cwes)
+    required = {"CWE-78", "CWE-89", "CWE-94", "CWE-95", "CWE-22", "CWE-502", "CWE-327", "CWE-328", "CWE-338",
+                "CWE-79", "CWE-611", "CWE-918", "CWE-798", "CWE-1333"}
+    assert required <= cwes, sorted(required - cwes)
+
+
+def test_every_task_has_prompt_reference_vulnerable_variant_and_both_test_kinds():
+    assert len(set(_ids(TASKS))) == len(TASKS)
+    for task in TASKS:
+        assert task.prompt.strip() and task.golden and task.vulnerable, task.id
+        assert task.tests and task.tests.functional and task.tests.security, task.id
+        assert all(v != task.golden for v in task.vulnerable), task.id
+
+
+def _needs_toolchain(task):
+    tool = {"c": "gcc", "javascript": "node"}.get(task.language)
+    if tool and shutil.which(tool) is None:
+        pytest.skip(f"{tool} is not installed")
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("task", TASKS, ids=_ids(TASKS))
+def test_secure_reference_passes_functional_and_security_tests(task):
+    _needs_toolchain(task)
+    outcome = run_native_tests(task.tests, task.language, task.golden)
+    assert outcome.parsed and outcome.functional and outcome.secure_tests, outcome
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("task", TASKS, ids=_ids(TASKS))
+def test_vulnerable_variants_pass_functional_and_fail_security_tests(task):
+    _needs_toolchain(task)
+    for variant in task.vulnerable:
+        outcome = run_native_tests(task.tests, task.language, variant)
+        assert outcome.parsed and outcome.functional, outcome
+        assert outcome.secure_tests is False, outcome
