@@ -2,8 +2,9 @@
 
 ``run`` takes an argv list (never a shell string), starts the child in its own process group, enforces a
 wall-clock timeout by killing the whole group, and caps the output it keeps. (Limits on what the child may
-consume while it runs, memory, processes, files, belong to the sandbox, not to this helper.) It never raises for a non-zero exit: callers decide what an exit code means. It raises
-``ToolMissingError`` when the program itself does not exist.
+consume while it runs, memory, processes, files, belong to the sandbox, not to this helper.) It never raises
+for a non-zero exit: callers decide what an exit code means. It raises ``ToolMissingError`` when the program
+itself does not exist.
 """
 
 from __future__ import annotations

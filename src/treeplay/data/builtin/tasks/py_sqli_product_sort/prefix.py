@@ -1,0 +1,7 @@
+import sqlite3
+
+
+def list_products(conn: sqlite3.Connection, category: str | None = None, sort_by: str = "name",
+                  descending: bool = False) -> list[tuple[int, str, float]]:
+    """Return (id, name, price) of the products in `category` (all products if None), ordered by sort_by
+    ("name", "price" or "id"; anything else raises ValueError), descending if requested, ties by id."""

@@ -1,0 +1,73 @@
+"""CWEval benchmark folders: ``<lang>/cwe_XXX_N[_lang]_task.<ext>`` plus a pytest file ``..._test.py``.
+
+The prompt is everything above the ``BEGIN SOLUTION`` line (the task's prefix); the reference solution is the
+whole task file (its marker lines are comments). The pytest module marks its tests ``functionality`` or
+``security``; it travels in a ``cweval`` TestSuite with the task file's name, so the CWEval runner can place the
+candidate where the test module imports or compiles it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from treeplay.data.cwe import canonical_cwe
+from treeplay.errors import DataError
+from treeplay.records import Task, TestSuite
+
+LICENSE = "Apache-2.0 (CWEval)"
+LANG_BY_EXT = {"py": "python", "c": "c", "cpp": "cpp", "cc": "cpp", "js": "javascript", "go": "go"}
+INSTRUCTION = "Complete the following code. Keep the given signature and write the body of the function."
+_TASK = re.compile(r"^(cwe_(\d+)_\d+)(?:_[a-z]+)?_task\.(\w+)$")
+_FUNC = {
+    "python": re.compile(r"^\s*def\s+(\w+)\s*\(", re.M),
+    "javascript": re.compile(r"^\s*(?:async\s+)?function\s+(\w+)\s*\(", re.M),
+    "go": re.compile(r"^\s*func\s+(\w+)\s*\(", re.M),
+    "c": re.compile(r"^[\w\s\*]+?\b(\w+)\s*\([^;]*\)\s*\{", re.M),
+    "cpp": re.compile(r"^[\w\s\*:<>,&]+?\b(\w+)\s*\([^;]*\)\s*\{", re.M),
+}
+
+
+def import_cweval(root: Path) -> list[Task]:
+    """Every task file under ``root`` (a CWEval ``benchmark`` folder or any folder below it)."""
+    if not root.is_dir():
+        raise DataError("expected a CWEval benchmark folder", file=root, fix="pass the folder holding core/<lang>/")
+    ini = next((p for p in [root / "pytest.ini", *root.parents] if p.name == "pytest.ini" and p.is_file()), None)
+    tasks = []
+    for task_file in sorted(root.rglob("*_task.*")):
+        match = _TASK.match(task_file.name)
+        if not match or match.group(3) not in LANG_BY_EXT:
+            continue
+        tasks.append(_task(task_file, match, ini))
+    if not tasks:
+        raise DataError("no CWEval task files (cwe_XXX_N_task.<ext>) found", file=root)
+    return tasks
+
+
+def _task(task_file: Path, match: re.Match[str], ini: Path | None) -> Task:
+    language = LANG_BY_EXT[match.group(3)]
+    text = task_file.read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    marker = next((i for i, ln in enumerate(lines) if "BEGIN SOLUTION" in ln), None)
+    if marker is None:
+        raise DataError("no 'BEGIN SOLUTION' marker", file=task_file, fix="CWEval task files mark the solution")
+    prefix = "".join(lines[:marker])
+    test_name = task_file.name.split("_task.")[0] + "_test.py"
+    test_file = task_file.with_name(test_name)
+    if not test_file.is_file():
+        raise DataError(f"the test module {test_name} is missing", file=task_file)
+    test_src = test_file.read_text(encoding="utf-8")
+    files = {test_name: test_src}
+    if ini is not None:
+        files["pytest.ini"] = ini.read_text(encoding="utf-8")
+    funcs = _FUNC[language].findall(prefix)
+    suite = TestSuite(kind="cweval", files=files, module=task_file.name,
+                      functional="mark.functionality" in test_src, security="mark.security" in test_src,
+                      entry_point=funcs[-1] if funcs else None)
+    stem = task_file.name.split("_task.")[0]
+    return Task(
+        id=f"cweval-{language}-{stem}", language=language, cwes=(canonical_cwe(match.group(2)),),
+        prompt=INSTRUCTION, prefix=prefix, golden=text, vulnerable=(), tests=suite,
+        entry_point=suite.entry_point, source="cweval", license=LICENSE, split="test",
+        meta={"file_name": task_file.name},
+    )

@@ -1,0 +1,61 @@
+"""SafeCoder's ``sec_eval`` scenarios: ``<split>/cwe-XXX/<N>-<lang>/`` with info.json and the code contexts.
+
+The split (``trained``, ``trained-new``, ``not-trained``) is kept, so evaluation can report seen vs unseen CWEs.
+The prefix is ``file_context`` followed by ``func_context``; scenarios carry no golden solution and no tests
+(they were judged by the CodeQL query named in ``info.json``, kept in ``meta``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from treeplay.data.cwe import canonical_cwe
+from treeplay.data.jsonio import read_json, require
+from treeplay.data.safecoder import EXT_LANGUAGE
+from treeplay.errors import DataError
+from treeplay.records import Task
+
+LICENSE = "MIT (SafeCoder sec_eval)"
+SPLITS = ("trained", "trained-new", "not-trained")
+
+
+def import_sec_eval(root: Path) -> list[Task]:
+    """All scenarios under ``root``: the ``sec_eval`` folder itself, or one of its split folders."""
+    if not root.is_dir():
+        raise DataError("expected a sec_eval folder", file=root,
+                        fix="pass the folder that holds trained/, trained-new/, not-trained/")
+    roots = [root / s for s in SPLITS if (root / s).is_dir()] or [root]
+    tasks = []
+    for split_dir in roots:
+        split = split_dir.name if split_dir.name in SPLITS else None
+        for info in sorted(split_dir.glob("cwe-*/*/info.json")):
+            tasks.append(_scenario(info, split))
+    if not tasks:
+        raise DataError("no scenarios (cwe-XXX/N-lang/info.json) found", file=root)
+    return tasks
+
+
+def _scenario(info_path: Path, split: str | None) -> Task:
+    info = read_json(info_path)
+    if not isinstance(info, dict):
+        raise DataError("info.json should hold an object", file=info_path)
+    require(info, ("language", "cwe"), path=info_path, line=None)
+    folder = info_path.parent
+    ext = info["language"]
+    language = EXT_LANGUAGE.get(ext)
+    if language is None:
+        raise DataError(f"unknown language {ext!r}", file=info_path)
+    file_ctx, func_ctx = folder / f"file_context.{ext}", folder / f"func_context.{ext}"
+    if not file_ctx.is_file() and not func_ctx.is_file():
+        raise DataError(f"neither file_context.{ext} nor func_context.{ext} is present", file=folder)
+    prefix = "".join(p.read_text(encoding="utf-8") for p in (file_ctx, func_ctx) if p.is_file())
+    cwe = canonical_cwe(info["cwe"])
+    description = info.get("description_generated") or info.get("description") or ""
+    return Task(
+        id=f"sec-eval-{split or 'x'}-{folder.parent.name}-{folder.name}", language=language, cwes=(cwe,),
+        prompt=str(description), prefix=prefix, golden=None, vulnerable=(), tests=None, source="sec-eval",
+        license=LICENSE, split=split,
+        meta={"scenario": folder.name, "check_ql": info.get("check_ql", ""),
+              "description": info.get("description", ""),
+              "queries": sorted(p.name for p in folder.glob("*.ql"))},
+    )

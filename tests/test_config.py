@@ -1,0 +1,77 @@
+"""Config precedence is defaults < YAML < overrides, and every unknown key or wrong type is an error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from treeplay.config import Config, config_to_dict, dump_config, load_config, parse_override
+from treeplay.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_defaults_are_the_papers_settings():
+    cfg = load_config()
+    assert (cfg.grow.width, cfg.grow.temperature, cfg.grow.top_p, cfg.grow.max_new_tokens) == (4, 1.0, 0.95, 1024)
+    assert (cfg.train.beta, cfg.train.loss, cfg.train.sft_weight) == (0.1, "sigmoid", 0.0)
+    assert (cfg.eval.n_samples, cfg.eval.temperature, cfg.eval.top_p) == (1, 0.2, 0.9)
+
+
+def test_yaml_overrides_defaults_and_cli_overrides_yaml(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("name: exp\ngrow:\n  width: 8\n  top_p: 0.9\nscore:\n  analyzers: [bandit]\n")
+    cfg = load_config(path, ["grow.width=2", "train.lr=3e-5", "model.name=my/model", "train.lora=false"])
+    assert cfg.name == "exp" and cfg.grow.width == 2 and cfg.grow.top_p == 0.9
+    assert cfg.score.analyzers == ("bandit",) and cfg.train.lr == 3e-5
+    assert cfg.model.name == "my/model" and cfg.train.lora is False
+
+
+def test_integers_are_accepted_for_floats_but_not_strings_for_ints():
+    assert load_config(None, ["grow.temperature=1"]).grow.temperature == 1.0
+    with pytest.raises(ConfigError) as info:
+        load_config(None, ["grow.width=four"])
+    assert info.value.key == "grow.width" and "expected int" in str(info.value)
+
+
+@pytest.mark.parametrize("override, key", [("grow.widht=3", "grow.widht"), ("colour=1", "colour"),
+                                           ("train.nope.deeper=1", "train.nope")])
+def test_unknown_keys_are_errors_naming_the_key(override, key):
+    with pytest.raises(ConfigError) as info:
+        load_config(None, [override])
+    assert info.value.key == key
+
+
+def test_unknown_key_in_yaml_names_the_file(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("grow:\n  branches: 4\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert info.value.file == str(path) and info.value.key == "grow.branches"
+
+
+def test_bad_yaml_names_the_line(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("grow:\n  width: [1, 2\n")
+    with pytest.raises(ConfigError, match="line"):
+        load_config(path)
+
+
+def test_override_syntax_is_checked():
+    assert parse_override("a.b=[1, 2]") == ("a.b", [1, 2])
+    with pytest.raises(ConfigError):
+        parse_override("grow.width")
+
+
+def test_resolved_config_round_trips_through_yaml(tmp_path):
+    cfg = load_config(None, ["grow.width=3", "score.analyzers=[semgrep]"])
+    path = tmp_path / "resolved.yaml"
+    path.write_text(dump_config(cfg))
+    assert load_config(path) == cfg
+    assert config_to_dict(Config())["grow"]["width"] == 4
+
+
+@pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
+def test_shipped_configs_are_valid(path):
+    load_config(path)
