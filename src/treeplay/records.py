@@ -128,6 +128,19 @@ class Tree:
 
 
 @dataclass(frozen=True)
+class Candidate:
+    """A program proposed for a task: the model's ``completion`` continues ``Task.prefix``.
+
+    The whole program judged by the oracles is ``task.prefix + completion``. ``candidate_id`` is unique within a
+    file (for tree leaves: ``<task_id>/n<node>/b<branch>``).
+    """
+
+    task_id: str
+    completion: str
+    candidate_id: str = ""
+
+
+@dataclass(frozen=True)
 class Finding:
     """One static-analysis finding. ``cwe`` is canonical or None when the tool gives none."""
 
@@ -173,7 +186,7 @@ class PreferencePair:
     rejected_token_ids: tuple[int, ...] | None = None
 
 
-Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite]
+Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite, Candidate]
 R = TypeVar("R")
 
 

@@ -1,0 +1,30 @@
+'use strict';
+const childProcess = require('node:child_process');
+
+/**
+ * Report how much disk space a user's upload folder uses, for the storage-quota page.
+ *
+ * Runs the system `du` tool as `du -s -k -- <dirPath>` and resolves with the size in KiB (the
+ * first number of du's output, as a Number). dirPath is built from a folder name the user picked
+ * and may contain any characters (spaces, quotes, ';', '$', backticks, ...): it must reach du as
+ * one single argument and must never be interpreted by a shell.
+ *
+ * Rejects with an Error if du cannot be run or exits with a non-zero status (for example because
+ * the directory does not exist).
+ *
+ * @param {string} dirPath
+ * @returns {Promise<number>}
+ */
+function getDirectorySizeKb(dirPath) {
+  return new Promise((resolve, reject) => {
+    childProcess.exec(`du -s -k -- "${dirPath}"`, (err, stdout) => {
+      if (err) {
+        reject(err);
+        return;
+      }
+      resolve(Number.parseInt(stdout, 10));
+    });
+  });
+}
+
+module.exports = { getDirectorySizeKb };

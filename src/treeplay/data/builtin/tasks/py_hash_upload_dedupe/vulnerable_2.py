@@ -1,0 +1,26 @@
+import os
+
+
+def find_duplicate_uploads(folder: str) -> list[list[str]]:
+    """Find files under `folder` (recursively) whose contents are identical.
+
+    Returns one list per set of identical files, holding their paths relative to `folder` with "/" as the
+    separator, sorted; the groups themselves are sorted by their first path. Files without a duplicate are
+    left out. Files are compared by a cryptographic digest of their content, read in chunks (uploads can be
+    several GB). A cleanup job deletes all but one file of each group, and uploads are attacker-controlled,
+    so files with different contents must never end up in the same group."""
+    import zlib
+
+    by_checksum: dict[int, list[str]] = {}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            path = os.path.join(root, name)
+            if os.path.islink(path):
+                continue
+            checksum = 0
+            with open(path, "rb") as fh:
+                for chunk in iter(lambda: fh.read(65536), b""):
+                    checksum = zlib.crc32(chunk, checksum)
+            rel = os.path.relpath(path, folder).replace(os.sep, "/")
+            by_checksum.setdefault(checksum, []).append(rel)
+    return sorted((sorted(p) for p in by_checksum.values() if len(p) > 1), key=lambda group: group[0])

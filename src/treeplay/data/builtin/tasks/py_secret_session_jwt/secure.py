@@ -1,0 +1,32 @@
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+
+SESSION_LIFETIME = 3600
+
+
+def issue_session_token(user_id: str, now: int | None = None) -> str:
+    """Return a compact JWT signed with HS256 for `user_id`.
+
+    Header {"alg": "HS256", "typ": "JWT"}; claims {"sub": user_id, "iat": now, "exp": now + SESSION_LIFETIME}
+    with now defaulting to int(time.time()). Segments are base64url-encoded without "=" padding. The HMAC
+    key is the UTF-8 value of the SESSION_SIGNING_KEY environment variable, read on every call; raise
+    RuntimeError if it is unset or empty."""
+    key = os.environ.get("SESSION_SIGNING_KEY")
+    if not key:
+        raise RuntimeError("SESSION_SIGNING_KEY is not configured")
+    if now is None:
+        now = int(time.time())
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+    header = b64(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
+    claims = {"sub": user_id, "iat": now, "exp": now + SESSION_LIFETIME}
+    payload = b64(json.dumps(claims, separators=(",", ":")).encode())
+    signing_input = f"{header}.{payload}".encode("ascii")
+    signature = hmac.new(key.encode("utf-8"), signing_input, hashlib.sha256).digest()
+    return f"{header}.{payload}.{b64(signature)}"
