@@ -22,6 +22,7 @@ from treeplay.records import (
     dumps,
     from_dict,
     load_jsonl,
+    resume_jsonl,
     to_dict,
     write_jsonl,
 )
@@ -100,3 +101,14 @@ def test_nested_type_errors_name_the_field_path():
     bad["tests"]["functional"] = "yes"
     with pytest.raises(DataError, match=r"Task\.tests\.functional: expected bool"):
         from_dict(Task, bad, file="f", line=1)
+
+
+def test_resume_cuts_a_partial_last_line_and_keeps_complete_records(tmp_path):
+    path = tmp_path / "trees.jsonl"
+    append_jsonl(path, NODE)
+    with path.open("a") as fh:
+        fh.write(dumps(NODE)[:20])  # a crash in the middle of the second record
+    assert resume_jsonl(path, RiskNode) == [NODE]
+    append_jsonl(path, NODE)
+    assert load_jsonl(path, RiskNode) == [NODE, NODE]
+    assert resume_jsonl(tmp_path / "absent.jsonl", RiskNode) == []

@@ -349,3 +349,23 @@ def append_jsonl(path: str | Path, record: Any) -> None:
         fh.write(dumps(record) + "\n")
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def resume_jsonl(path: str | Path, cls: type[R]) -> list[R]:
+    """Records already in an append-only stage output, after repairing a crash.
+
+    A process killed mid-write can leave a last line without its newline; that partial record is cut off
+    (the file is truncated to the end of the last complete line) so the re-run appends cleanly and nothing is
+    duplicated. A missing file means nothing was done yet.
+    """
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    if data and not data.endswith(b"\n"):
+        keep = data.rfind(b"\n") + 1
+        with path.open("r+b") as fh:
+            fh.truncate(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return load_jsonl(path, cls)
