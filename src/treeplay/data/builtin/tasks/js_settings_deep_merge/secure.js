@@ -18,26 +18,24 @@
  * @returns {object}
  */
 function mergeSettings(defaults, overrides) {
-  const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+  const SKIPPED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
   const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-  const copy = (value) => {
+  function copy(value) {
     if (Array.isArray(value)) return value.map(copy);
     if (isPlainObject(value)) return merge({}, value);
     return value;
-  };
+  }
 
   function merge(target, source) {
     for (const key of Object.keys(source)) {
-      if (FORBIDDEN_KEYS.has(key)) continue;
+      if (SKIPPED_KEYS.has(key)) continue;
       const value = source[key];
       const current = Object.prototype.hasOwnProperty.call(target, key) ? target[key] : undefined;
       if (isPlainObject(value) && isPlainObject(current)) {
         merge(current, value);
       } else {
-        Object.defineProperty(target, key, {
-          value: copy(value), writable: true, enumerable: true, configurable: true,
-        });
+        target[key] = copy(value);
       }
     }
     return target;

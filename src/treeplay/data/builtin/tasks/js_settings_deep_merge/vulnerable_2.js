@@ -18,16 +18,16 @@
  * @returns {object}
  */
 function mergeSettings(defaults, overrides) {
+  // like lodash's isObject: objects and functions
+  const isObject = (v) => v != null && (typeof v === 'object' || typeof v === 'function');
   const result = JSON.parse(JSON.stringify(defaults));
 
   (function apply(target, source) {
-    for (const key in source) {
-      if (key === '__proto__') continue;
+    for (const key of Object.keys(source)) {
+      if (key === '__proto__') continue; // no prototype pollution
       const value = source[key];
-      if (value && typeof value === 'object' && !Array.isArray(value)) {
-        if (typeof target[key] !== 'object' || target[key] === null || Array.isArray(target[key])) {
-          target[key] = {};
-        }
+      if (isObject(value) && !Array.isArray(value)) {
+        if (!isObject(target[key]) || Array.isArray(target[key])) target[key] = {};
         apply(target[key], value);
       } else {
         target[key] = Array.isArray(value) ? JSON.parse(JSON.stringify(value)) : value;
