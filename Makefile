@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.treeplay-setup
 DEBIAN := cppcheck bubblewrap
 export PYTHONUNBUFFERED := 1
 
-.PHONY: setup test test-fast demo debian clean help
+.PHONY: setup test test-fast demo debian clean help sandbox-env
 
 help:
 	@echo "make demo   - set up, then run the demo"
@@ -19,7 +19,7 @@ help:
 	@echo "make setup  - create .venv (torch first), install treeplay[all,dev], Debian tools"
 	@echo "make clean  - remove .venv and caches"
 
-setup: $(STAMP) debian
+setup: $(STAMP) debian sandbox-env
 
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ debian:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null \
 			|| { echo "could not install$$missing: install them with apt-get and re-run" >&2; exit 1; }; \
 	fi
+
+# The sandbox's own Python environment (Debian's /usr/bin/python3.11 plus the packages tasks import), where the
+# unprivileged sandbox user can read it: /opt/treeplay/sandbox-py as root, else ~/.cache/treeplay/sandbox-py.
+# Idempotent: a stamp inside it lists what was installed, so a second run only reads it.
+sandbox-env: $(STAMP) debian
+	@$(PY) -m treeplay.oracles.sandbox_env --setup
 
 test: setup
 	$(PY) -m pytest -q

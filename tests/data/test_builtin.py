@@ -8,7 +8,9 @@ from collections import Counter
 import pytest
 
 from treeplay.data.builtin import load_builtin
+from treeplay.errors import ToolMissingError
 from treeplay.oracles.native import run_native_tests
+from treeplay.oracles.sandbox import Sandbox
 
 TASKS = load_builtin()
 
@@ -36,6 +38,17 @@ def test_every_task_has_prompt_reference_vulnerable_variant_and_both_test_kinds(
         assert all(v != task.golden for v in task.vulnerable), task.id
 
 
+@pytest.fixture(scope="module")
+def sandbox() -> Sandbox:
+    """The real sandbox: the builtin tests run exactly as generated code will (bwrap, sandbox user, limits)."""
+    try:
+        box = Sandbox()
+        assert box.python  # the sandbox's own Python environment, built by `make setup`
+    except ToolMissingError as err:
+        pytest.skip(f"{err.message} (fix: {err.fix})")
+    return box
+
+
 def _needs_toolchain(task):
     tool = {"c": "gcc", "javascript": "node"}.get(task.language)
     if tool and shutil.which(tool) is None:
@@ -44,17 +57,17 @@ def _needs_toolchain(task):
 
 @pytest.mark.tools
 @pytest.mark.parametrize("task", TASKS, ids=_ids(TASKS))
-def test_secure_reference_passes_functional_and_security_tests(task):
+def test_secure_reference_passes_functional_and_security_tests(task, sandbox):
     _needs_toolchain(task)
-    outcome = run_native_tests(task.tests, task.language, task.golden)
+    outcome = run_native_tests(task.tests, task.language, task.golden, sandbox=sandbox)
     assert outcome.parsed and outcome.functional and outcome.secure_tests, outcome
 
 
 @pytest.mark.tools
 @pytest.mark.parametrize("task", TASKS, ids=_ids(TASKS))
-def test_vulnerable_variants_pass_functional_and_fail_security_tests(task):
+def test_vulnerable_variants_pass_functional_and_fail_security_tests(task, sandbox):
     _needs_toolchain(task)
     for variant in task.vulnerable:
-        outcome = run_native_tests(task.tests, task.language, variant)
+        outcome = run_native_tests(task.tests, task.language, variant, sandbox=sandbox)
         assert outcome.parsed and outcome.functional, outcome
         assert outcome.secure_tests is False, outcome

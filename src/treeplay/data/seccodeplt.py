@@ -9,6 +9,7 @@ runner executes against the candidate's function ``task_description.function_nam
 from __future__ import annotations
 
 import ast
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +71,9 @@ def _prompt(desc: dict[str, Any]) -> str:
 def _case_kinds(source: str) -> tuple[bool, bool]:
     """Whether ``testcases`` has capability and safety cases, read from its source without running it."""
     try:
-        tree = ast.parse(source)
+        with warnings.catch_warnings():  # the data's test sources contain escapes like '\-'
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            tree = ast.parse(source)
     except SyntaxError:
         return True, True  # the runner will report the broken test source
     for node in ast.walk(tree):

@@ -12,22 +12,28 @@ own process, so a crash in one cannot hide the result of the other:
 - JavaScript: the test file ``require('./solution.js')`` and passes when node exits 0. Parse check:
   ``node --check``.
 
-This module executes the code it is given. It is for trusted code (the builtin set's references) and, once
-wrapped by the sandbox, for generated code; see ``treeplay.oracles.sandbox`` for what isolation is provided.
+Every step that executes something (the C and JavaScript parse checks, compiling, every test program) runs
+inside the ``Sandbox`` the caller passes, each test program in its own fresh work folder; see
+``treeplay.oracles.sandbox`` for what that isolates. C test binaries run with ``Limits(sanitizer=True)``:
+AddressSanitizer needs more address space than RLIMIT_DATA allows. ``check_parses`` without a sandbox runs gcc or
+node on the host: for trusted code only (``gcc -fsyntax-only`` can ``#include`` any file the caller can read).
 """
 
 from __future__ import annotations
 
 import ast
+import dataclasses
 import json
 import secrets
-import sys
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from treeplay.errors import ToolMissingError
 from treeplay.oracles import proc
+from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import TestSuite
 
 EXTENSIONS = {"python": "py", "c": "c", "javascript": "js"}
@@ -81,34 +87,43 @@ class TestOutcome:
     details: Mapping[str, FileOutcome] = field(default_factory=dict)
 
 
-def check_parses(language: str, program: str, *, timeout: float = 30.0) -> tuple[bool, str | None]:
-    """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript)."""
+def check_parses(language: str, program: str, *, timeout: float = 30.0,
+                 sandbox: Sandbox | None = None) -> tuple[bool, str | None]:
+    """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript).
+
+    With ``sandbox``, gcc and node run inside it; without, on the host (trusted code only).
+    """
     if language == "python":
         try:
             ast.parse(program)
             return True, None
         except (SyntaxError, ValueError) as err:
             return False, f"SyntaxError: {err}"
-    ext = EXTENSIONS[language]
-    with tempfile.TemporaryDirectory(prefix="treeplay-parse-") as tmp:
-        src = Path(tmp) / f"solution.{ext}"
-        src.write_text(program, encoding="utf-8")
-        if language == "c":
-            argv = ["gcc", "-std=gnu11", "-fsyntax-only", str(src)]
-            hint = "apt-get install gcc"
-        else:
-            argv = ["node", "--check", str(src)]
-            hint = "apt-get install nodejs"
-        res = proc.run(argv, cwd=tmp, timeout=timeout, install_hint=hint)
-        return res.ok, None if res.ok else _tail(res.stderr)
+    name = f"solution.{EXTENSIONS[language]}"
+    if language == "c":
+        argv = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-fsyntax-only", name]
+    else:
+        argv = [sandbox.node if sandbox else _tool("node", "apt-get install nodejs"), "--check", name]
+    if sandbox is None:
+        with tempfile.TemporaryDirectory(prefix="treeplay-parse-") as tmp:
+            (Path(tmp) / name).write_text(program, encoding="utf-8")
+            res = proc.run(argv, cwd=tmp, timeout=timeout)
+    else:
+        with sandbox.workdir() as work:
+            (work / name).write_text(program, encoding="utf-8")
+            res = sandbox.run(argv, workdir=work, timeout=timeout)
+    return res.ok, None if res.ok else _tail(res.stderr)
 
 
-def run_native_tests(suite: TestSuite, language: str, candidate: str, *, python: str = sys.executable,
+def run_native_tests(suite: TestSuite, language: str, candidate: str, *, sandbox: Sandbox,
                      timeout: float = 20.0, env: Mapping[str, str] | None = None) -> TestOutcome:
-    """Run ``candidate`` (a whole program) against a native suite; never raises for failing code."""
+    """Run ``candidate`` (a whole program) against a native suite inside ``sandbox``; never raises for failing code.
+
+    ``timeout`` bounds each step (the parse check, a compilation, one test program) in wall-clock seconds.
+    """
     if language not in EXTENSIONS:
         raise ValueError(f"native tests support {sorted(EXTENSIONS)}, not {language!r}")
-    parsed, parse_error = check_parses(language, candidate)
+    parsed, parse_error = check_parses(language, candidate, timeout=timeout, sandbox=sandbox)
     if not parsed:
         return TestOutcome(parsed=False, functional=False if suite.functional else None,
                            secure_tests=False if suite.security else None, error=parse_error)
@@ -117,7 +132,7 @@ def run_native_tests(suite: TestSuite, language: str, candidate: str, *, python:
     for kind in ("functional", "security"):
         name = f"test_{kind}.{ext}"
         if getattr(suite, kind) and name in suite.files:
-            details[kind] = _run_file(language, suite.files, name, candidate, python, timeout, env)
+            details[kind] = _run_file(sandbox, language, suite.files, name, candidate, timeout, env)
     functional = details["functional"].passed if "functional" in details else None
     secure = details["security"].passed if "security" in details else None
     errors = [f"{k}: {d.error}" for k, d in details.items() if d.error]
@@ -126,27 +141,27 @@ def run_native_tests(suite: TestSuite, language: str, candidate: str, *, python:
                        error="; ".join(errors) or None, details=details)
 
 
-def _run_file(language: str, files: Mapping[str, str], name: str, candidate: str, python: str,
+def _run_file(sandbox: Sandbox, language: str, files: Mapping[str, str], name: str, candidate: str,
               timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
     ext = EXTENSIONS[language]
-    with tempfile.TemporaryDirectory(prefix="treeplay-test-") as tmp:
-        work = Path(tmp)
+    # A fresh work folder per test program: what one run leaves behind cannot influence the next.
+    with sandbox.workdir() as work:
         (work / f"solution.{ext}").write_text(candidate, encoding="utf-8")
         for fname, source in files.items():
             (work / fname).write_text(source, encoding="utf-8")
         if language == "python":
-            return _run_python(work, name, python, timeout, env)
+            (work / "_treeplay_harness.py").write_text(_HARNESS, encoding="utf-8")
+            return _run_python(sandbox, work, name, timeout, env)
         if language == "c":
-            return _run_c(work, name, timeout, env)
-        return _exit_code_outcome(proc.run(["node", name], cwd=work, timeout=timeout, env=env,
-                                           install_hint="apt-get install nodejs"))
+            return _run_c(sandbox, work, name, timeout, env)
+        return _exit_code_outcome(sandbox.run([sandbox.node, name], workdir=work, timeout=timeout, env=env))
 
 
-def _run_python(work: Path, name: str, python: str, timeout: float,
+def _run_python(sandbox: Sandbox, work: Path, name: str, timeout: float,
                 env: Mapping[str, str] | None) -> FileOutcome:
     token = "@@treeplay-result-" + secrets.token_hex(8) + "@@"
-    (work / "_treeplay_harness.py").write_text(_HARNESS, encoding="utf-8")
-    res = proc.run([python, "-I", "_treeplay_harness.py", name, token], cwd=work, timeout=timeout, env=env)
+    res = sandbox.run([sandbox.python, "-I", "_treeplay_harness.py", name, token], workdir=work, timeout=timeout,
+                      env=env)
     if res.timed_out:
         return FileOutcome(passed=False, timed_out=True, error=f"timed out after {timeout:g} s")
     report = _find_report(res.stdout, token)
@@ -174,17 +189,26 @@ def _find_report(stdout: str, token: str) -> dict | None:
     return None
 
 
-def _run_c(work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
+def _run_c(sandbox: Sandbox, work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
     exe = work / "test_bin"
-    argv: Sequence[str] = ["gcc", "-std=gnu11", "-O1", "-g", "-fsanitize=address,undefined",
-                           "-fno-sanitize-recover=all", "-fno-omit-frame-pointer", "-o", str(exe),
-                           "solution.c", name, "-lm"]
-    build = proc.run(argv, cwd=work, timeout=timeout, env=env, install_hint="apt-get install gcc")
+    argv: Sequence[str] = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-O1", "-g",
+                           "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
+                           "-o", str(exe), "solution.c", name, "-lm"]
+    build = sandbox.run(argv, workdir=work, timeout=timeout, env=env)
     if not build.ok:
         return FileOutcome(passed=False, timed_out=build.timed_out,
                            error=f"build failed: {_tail(build.stderr)}")
-    run_env = dict(env) if env is not None else None
-    return _exit_code_outcome(proc.run([str(exe)], cwd=work, timeout=timeout, env=run_env))
+    # ASan reserves terabytes of shadow address space: the sandbox holds its memory by other means.
+    asan = sandbox.with_limits(dataclasses.replace(sandbox.limits, sanitizer=True))
+    return _exit_code_outcome(asan.run([str(exe)], workdir=work, timeout=timeout, env=env))
+
+
+def _tool(name: str, fix: str) -> str:
+    """Host path of a toolchain program (the sandbox sees the host's /usr read-only)."""
+    found = shutil.which(name)
+    if found is None:
+        raise ToolMissingError(f"{name} is not installed", tool=name, fix=fix)
+    return found
 
 
 def _exit_code_outcome(res: proc.ProcResult) -> FileOutcome:
