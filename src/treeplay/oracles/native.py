@@ -27,6 +27,7 @@ import json
 import secrets
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,6 +88,18 @@ class TestOutcome:
     details: Mapping[str, FileOutcome] = field(default_factory=dict)
 
 
+def python_syntax_error(program: str) -> str | None:
+    """None when ``program`` is valid Python, else the error. Generated code often has invalid escapes
+    (``'\\-'``): their DeprecationWarning/SyntaxWarning is not a parse failure, so it is kept quiet."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            ast.parse(program)
+        return None
+    except (SyntaxError, ValueError) as err:
+        return f"SyntaxError: {err}"
+
+
 def check_parses(language: str, program: str, *, timeout: float = 30.0,
                  sandbox: Sandbox | None = None) -> tuple[bool, str | None]:
     """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript).
@@ -94,11 +107,8 @@ def check_parses(language: str, program: str, *, timeout: float = 30.0,
     With ``sandbox``, gcc and node run inside it; without, on the host (trusted code only).
     """
     if language == "python":
-        try:
-            ast.parse(program)
-            return True, None
-        except (SyntaxError, ValueError) as err:
-            return False, f"SyntaxError: {err}"
+        error = python_syntax_error(program)
+        return error is None, error
     name = f"solution.{EXTENSIONS[language]}"
     if language == "c":
         argv = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-fsyntax-only", name]

@@ -1,0 +1,105 @@
+"""bandit, the Python security linter, as an Oracle: one ``bandit -r`` over a folder holding the whole batch.
+
+CWE ids come from bandit's own ``issue_cwe`` metadata (canonicalised); severity is bandit's issue severity
+(LOW/MEDIUM/HIGH). ``# nosec`` comments are ignored (``--ignore-nosec``): a model trained against this oracle must
+not be able to silence it by writing a comment.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from treeplay.data.cwe import try_canonical_cwe
+from treeplay.errors import ToolError
+from treeplay.oracles import proc
+from treeplay.oracles.base import SEVERITIES, Program, severity_at_least
+from treeplay.oracles.static import batch_folder, clamp_line, find_tool, tool_version
+from treeplay.records import Finding
+
+INSTALL_HINT = "pip install 'bandit>=1.7' (or pip install 'treeplay[oracles]')"
+
+
+class BanditOracle:
+    """Scan Python programs with bandit.
+
+    ``severity`` and ``confidence`` are the lowest bandit issue severity / confidence reported (low, medium,
+    high); the default keeps medium-severity issues and up at any confidence. ``skip`` lists bandit test ids
+    to leave out (for example ``("B101",)`` for ``assert``).
+    """
+
+    name = "bandit"
+    languages = frozenset({"python"})
+
+    def __init__(self, *, severity: str = "medium", confidence: str = "low", skip: Sequence[str] = (),
+                 timeout: float = 600.0) -> None:
+        for value in (severity, confidence):
+            if value not in SEVERITIES:
+                raise ValueError(f"expected one of {SEVERITIES}, got {value!r}")
+        self.severity = severity
+        self.confidence = confidence
+        self.skip = tuple(skip)
+        self.timeout = timeout
+
+    def _binary(self) -> str:
+        return find_tool("bandit", INSTALL_HINT)
+
+    def version(self) -> str:
+        """bandit's version and the settings that change what it reports."""
+        ver = tool_version(self._binary(), package="bandit")
+        return f"bandit {ver}; severity>={self.severity}; confidence>={self.confidence}; skip={','.join(self.skip)}"
+
+    def scan(self, programs: Sequence[Program]) -> dict[str, list[Finding]]:
+        """One bandit run over the batch; findings per program key."""
+        out: dict[str, list[Finding]] = {p.key: [] for p in programs}
+        if not programs:
+            return out
+        binary = self._binary()
+        with batch_folder(programs) as (folder, names):
+            report = folder.parent / f"{folder.name}.bandit.json"
+            argv = [binary, "-r", str(folder), "-f", "json", "-o", str(report), "-q", "--ignore-nosec"]
+            if self.skip:
+                argv += ["--skip", ",".join(self.skip)]
+            try:
+                res = proc.run(argv, cwd=folder, timeout=self.timeout, install_hint=INSTALL_HINT)
+                data = _read_report(report, res)
+            finally:
+                report.unlink(missing_ok=True)
+        for item in data.get("results", []):
+            key = names.get(Path(str(item.get("filename", ""))).name)
+            if key is None:
+                continue
+            finding = self._finding(item)
+            if finding is not None:
+                out[key].append(finding)
+        return out
+
+    def _finding(self, item: dict[str, Any]) -> Finding | None:
+        severity = str(item.get("issue_severity", "LOW")).lower()
+        confidence = str(item.get("issue_confidence", "LOW")).lower()
+        severity = severity if severity in SEVERITIES else "low"
+        confidence = confidence if confidence in SEVERITIES else "low"
+        if not (severity_at_least(severity, self.severity) and severity_at_least(confidence, self.confidence)):
+            return None
+        cwe_id = (item.get("issue_cwe") or {}).get("id")
+        return Finding(tool=self.name, rule=str(item.get("test_id", "")),
+                       cwe=try_canonical_cwe(cwe_id) if cwe_id else None,
+                       line=clamp_line(item.get("line_number")), severity=severity,
+                       message=str(item.get("issue_text", "")).strip())
+
+
+def _read_report(report: Path, res: proc.ProcResult) -> dict[str, Any]:
+    # bandit exits 1 when it found issues; only a missing or unreadable report means it failed. Files that
+    # do not parse are listed under "errors" in a good report: broken code is not a tool failure.
+    if res.timed_out:
+        raise ToolError("bandit timed out", tool="bandit", stderr=res.stderr)
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        raise ToolError(f"bandit exited {res.returncode} without a JSON report", tool="bandit",
+                        stderr=res.stderr[-4000:], fix="run bandit by hand on one file to see why") from None
+    if not isinstance(data, dict):
+        raise ToolError("bandit wrote a report that is not a JSON object", tool="bandit", stderr=res.stderr)
+    return data

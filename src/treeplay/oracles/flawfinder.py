@@ -1,0 +1,85 @@
+"""flawfinder as an Oracle for C and C++: one run over a folder holding the whole batch, CSV report.
+
+flawfinder flags risky calls (``strcpy``, ``sprintf``, ``system``, format strings...) with a risk level 0-5 and
+CWE ids. Severity: level 4-5 is high, 3 medium, 1-2 low (level 0, "judged harmless", is not reported). Where
+flawfinder writes ``CWE-119!/CWE-120`` (a general weakness, then the specific one) the specific one is kept;
+in a list (``CWE-362, CWE-20``) the first. ``--neverignore`` makes ``/* Flawfinder: ignore */`` comments
+powerless, so generated code cannot silence the oracle.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from treeplay.data.cwe import try_canonical_cwe
+from treeplay.errors import ToolError
+from treeplay.oracles import proc
+from treeplay.oracles.base import Program
+from treeplay.oracles.static import batch_folder, clamp_line, find_tool, tool_version
+from treeplay.records import Finding
+
+INSTALL_HINT = "pip install 'flawfinder>=2.0' (or pip install 'treeplay[oracles]', or apt-get install flawfinder)"
+_CWE = re.compile(r"CWE-(\d+)")
+_OUTPUT_LIMIT = 256 << 20  # the CSV of a large batch easily exceeds proc.run's default 1 MiB
+
+
+def flawfinder_cwe(field: str) -> str | None:
+    """The CWE flawfinder means: ``CWE-119!/CWE-120`` -> ``CWE-120``; ``CWE-362, CWE-20`` -> ``CWE-362``."""
+    head = field.split(",")[0]
+    ids = _CWE.findall(head.split("!/")[-1]) or _CWE.findall(field)
+    return try_canonical_cwe(ids[0]) if ids else None
+
+
+def level_severity(level: int) -> str:
+    """flawfinder risk level (1-5) as low/medium/high."""
+    return "high" if level >= 4 else "medium" if level == 3 else "low"
+
+
+class FlawfinderOracle:
+    """Scan C and C++ programs with flawfinder, reporting hits of risk level ``min_level`` and up."""
+
+    name = "flawfinder"
+    languages = frozenset({"c", "cpp"})
+
+    def __init__(self, *, min_level: int = 1, timeout: float = 600.0) -> None:
+        if not 0 <= min_level <= 5:
+            raise ValueError(f"min_level must be 0..5, got {min_level}")
+        self.min_level = min_level
+        self.timeout = timeout
+
+    def version(self) -> str:
+        """flawfinder's version and the settings that change what it reports."""
+        ver = tool_version(find_tool("flawfinder", INSTALL_HINT), package="flawfinder")
+        return f"flawfinder {ver}; minlevel={self.min_level}"
+
+    def scan(self, programs: Sequence[Program]) -> dict[str, list[Finding]]:
+        """One flawfinder run over the batch; findings per program key."""
+        out: dict[str, list[Finding]] = {p.key: [] for p in programs}
+        if not programs:
+            return out
+        binary = find_tool("flawfinder", INSTALL_HINT)
+        with batch_folder(programs) as (folder, names):
+            argv = [binary, "--csv", "--neverignore", f"--minlevel={self.min_level}", str(folder)]
+            res = proc.run(argv, cwd=folder, timeout=self.timeout, output_limit=_OUTPUT_LIMIT,
+                           install_hint=INSTALL_HINT)
+        if res.timed_out or res.returncode != 0 or not res.stdout.startswith("File,"):
+            raise ToolError(f"flawfinder exited {res.returncode} without a CSV report", tool="flawfinder",
+                            stderr=res.stderr[-4000:] or res.stdout[-4000:])
+        for row in csv.DictReader(io.StringIO(res.stdout)):
+            key = names.get(Path(row.get("File", "")).name)
+            try:
+                level = int(row.get("Level") or 0)
+                line = int(row.get("Line") or 0)
+            except ValueError:
+                continue
+            if key is None or level < max(self.min_level, 1):
+                continue
+            message = f"{row.get('Name', '')}: " + " ".join((row.get("Warning") or "").split())
+            out[key].append(Finding(tool=self.name, rule=row.get("RuleId") or row.get("Name") or "",
+                                    cwe=flawfinder_cwe(row.get("CWEs") or ""), line=clamp_line(line),
+                                    severity=level_severity(level), message=message))
+        return out

@@ -1,0 +1,271 @@
+"""Static analysis of many programs at once: route by language, run each analyzer once, cache, filter, dedupe.
+
+``scan_programs`` is the entry point the composite verdict and ``treeplay scan`` build on. For one batch of
+programs it
+
+1. routes each program to the analyzers that cover its language (bandit: Python; semgrep: Python, C, C++,
+   JavaScript; cppcheck and flawfinder: C, C++; codeql when asked: Python, JavaScript, Ruby), and skips an
+   analyzer no program needs, so a missing C tool does not stop a Python-only scan;
+2. looks every (analyzer, program) up in the finding cache and runs each analyzer **once** on the programs it
+   has not seen, the analyzers in parallel threads (each thread only waits on its own subprocess);
+3. keeps findings at or above ``severity`` and merges findings of different tools that point at the same line
+   and the same CWE into one (see ``dedupe``).
+
+The helpers below (``find_tool``, ``tool_version``, ``batch_folder``) are shared by the analyzer modules; the
+analyzer modules themselves are imported lazily, because they import these helpers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import os
+import shutil
+import sqlite3
+import sys
+import tempfile
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import lru_cache
+from pathlib import Path
+
+from treeplay.errors import ToolError, ToolMissingError
+from treeplay.oracles import proc
+from treeplay.oracles.base import SEVERITIES, Oracle, Program, severity_at_least
+from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
+from treeplay.records import Finding
+
+DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder")
+ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
+
+# File extension per treeplay language; the analyzers pick their parser from it.
+EXTENSIONS = {"python": "py", "c": "c", "cpp": "cpp", "javascript": "js", "go": "go", "java": "java",
+              "ruby": "rb"}
+
+
+# ------------------------------------------------------------------------------------------- shared helpers
+
+
+def find_tool(name: str, install_hint: str) -> str:
+    """Absolute path of an analyzer's executable, or ``ToolMissingError`` saying how to install it.
+
+    The folder of the running interpreter comes first: a venv that is not activated still has its own
+    bandit/semgrep/flawfinder there, and those match the installed Python packages.
+    """
+    beside = Path(sys.executable).parent / name
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which(name)
+    if found is None:
+        raise ToolMissingError(f"'{name}' is not installed or not on PATH", tool=name, fix=install_hint)
+    return found
+
+
+def tool_version(binary: str, *, package: str | None = None, args: Sequence[str] = ("--version",),
+                 env: Mapping[str, str] | None = None) -> str:
+    """The analyzer's version string, computed once per process per binary (a re-scan starts no process).
+
+    For analyzers shipped as Python packages beside the interpreter the package metadata answers without
+    starting anything; otherwise ``binary *args`` runs once (with ``env`` added to the environment) and the
+    first line of its output is kept.
+    """
+    stat = os.stat(binary)
+    extra = tuple(sorted((env or {}).items()))
+    return _tool_version(binary, stat.st_mtime_ns, stat.st_size, package, tuple(args), extra)
+
+
+@lru_cache(maxsize=64)
+def _tool_version(binary: str, _mtime: int, _size: int, package: str | None, args: tuple[str, ...],
+                  env: tuple[tuple[str, str], ...]) -> str:
+    if package and Path(binary).parent == Path(sys.executable).parent:
+        try:
+            return importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    res = proc.run([binary, *args], timeout=120, env={**os.environ, **dict(env)} if env else None)
+    text = (res.stdout or res.stderr).strip()
+    if not res.ok or not text:
+        raise ToolError(f"'{binary} {' '.join(args)}' failed", tool=Path(binary).name, stderr=res.stderr)
+    return text.splitlines()[0].strip()
+
+
+def files_digest(paths: Sequence[Path]) -> str:
+    """A short hash of rule/config files' names and contents: part of an analyzer's cache version."""
+    h = hashlib.sha256()
+    for path in sorted(paths, key=str):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+@contextmanager
+def batch_folder(programs: Sequence[Program]) -> Iterator[tuple[Path, dict[str, str]]]:
+    """Write a batch into one fresh temporary folder; yields (folder, file name -> program key).
+
+    Names are ``p<index>.<ext>``, never derived from keys, so keys may hold any characters and the tool's
+    output maps back by base name.
+    """
+    with tempfile.TemporaryDirectory(prefix="treeplay-scan-") as tmp:
+        folder = Path(tmp)
+        names: dict[str, str] = {}
+        for index, prog in enumerate(programs):
+            name = f"p{index:05d}.{EXTENSIONS.get(prog.language, 'txt')}"
+            (folder / name).write_text(prog.code, encoding="utf-8")
+            names[name] = prog.key
+        yield folder, names
+
+
+def clamp_line(line: int | None) -> int:
+    """Findings always carry a 1-based line; tools that give none (or 0) point at the first line."""
+    return line if isinstance(line, int) and line >= 1 else 1
+
+
+# ------------------------------------------------------------------------------------------------ routing
+
+
+def make_oracle(name: str) -> Oracle:
+    """The analyzer called ``name`` with its default settings, reporting every severity (filtered later)."""
+    if name == "bandit":
+        from treeplay.oracles.bandit import BanditOracle
+        return BanditOracle(severity="low")
+    if name == "semgrep":
+        from treeplay.oracles.semgrep import SemgrepOracle
+        return SemgrepOracle()
+    if name == "cppcheck":
+        from treeplay.oracles.cppcheck import CppcheckOracle
+        return CppcheckOracle()
+    if name == "flawfinder":
+        from treeplay.oracles.flawfinder import FlawfinderOracle
+        return FlawfinderOracle()
+    if name == "codeql":
+        from treeplay.oracles.codeql import CodeQLOracle
+        return CodeQLOracle()
+    raise ValueError(f"unknown analyzer {name!r} (known: {', '.join(ANALYZERS)})")
+
+
+def scan_programs(programs: Sequence[Program], *, analyzers: Sequence[str] = DEFAULT_ANALYZERS,
+                  severity: str = "medium", cache: FindingCache | None = DEFAULT,
+                  oracles: Mapping[str, Oracle] | None = None) -> dict[str, tuple[Finding, ...]]:
+    """Findings per program key (every key present; empty tuple when clean), deduped across tools.
+
+    ``analyzers`` names the analyzers to use; each one only sees programs in its languages, and one that
+    covers none of the batch is never started. ``oracles`` maps names to ready instances (tests, custom
+    settings); names missing from it are built with ``make_oracle``. ``cache``: the default opens the user
+    cache (see ``treeplay.oracles.cache``); ``None`` disables caching. Findings below ``severity``
+    (low/medium/high) are dropped after the cache, so one cached scan serves every threshold.
+    """
+    if severity not in SEVERITIES:
+        raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+    keys = [p.key for p in programs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("program keys must be unique within a batch")
+    if cache is DEFAULT:
+        cache = _open_user_cache()
+    chosen = _route(programs, analyzers, oracles or {})
+    found: dict[str, list[Finding]] = {p.key: [] for p in programs}
+    with ThreadPoolExecutor(max_workers=max(1, len(chosen))) as pool:
+        jobs = [pool.submit(_scan_cached, oracle, progs, cache) for oracle, progs in chosen]
+        for job in jobs:
+            for key, findings in job.result().items():
+                found[key].extend(findings)
+    return {key: dedupe(f for f in findings if severity_at_least(f.severity, severity))
+            for key, findings in found.items()}
+
+
+# Languages per analyzer, known without importing (or finding) the analyzer.
+_LANGUAGES = {
+    "bandit": frozenset({"python"}),
+    "semgrep": frozenset({"python", "c", "cpp", "javascript"}),
+    "cppcheck": frozenset({"c", "cpp"}),
+    "flawfinder": frozenset({"c", "cpp"}),
+    "codeql": frozenset({"python", "javascript", "ruby"}),
+}
+
+
+def covered_languages(analyzers: Sequence[str]) -> frozenset[str]:
+    """The languages at least one of the named analyzers scans (others get no findings, not a clean bill)."""
+    return frozenset().union(*(_LANGUAGES.get(name, frozenset()) for name in analyzers))
+
+
+def _route(programs: Sequence[Program], analyzers: Sequence[str],
+           oracles: Mapping[str, Oracle]) -> list[tuple[Oracle, list[Program]]]:
+    """(oracle, its programs) for every named analyzer that has programs; others are never built."""
+    chosen = []
+    for name in dict.fromkeys(analyzers):  # keep order, drop repeats
+        given = oracles.get(name)
+        if given is None and name not in ANALYZERS:
+            raise ValueError(f"unknown analyzer {name!r} (known: {', '.join(ANALYZERS)})")
+        languages = given.languages if given is not None else _LANGUAGES[name]
+        progs = [p for p in programs if p.language in languages]
+        if progs:
+            chosen.append((given if given is not None else make_oracle(name), progs))
+    return chosen
+
+
+def _open_user_cache() -> FindingCache | None:
+    try:
+        return FindingCache()
+    except (OSError, sqlite3.Error) as err:
+        # A cache only saves time: an unwritable cache folder must not stop scoring.
+        warnings.warn(f"treeplay: finding cache unavailable ({err}); scanning without it", stacklevel=3)
+        return None
+
+
+def _scan_cached(oracle: Oracle, programs: Sequence[Program],
+                 cache: FindingCache | None) -> dict[str, list[Finding]]:
+    if cache is None:
+        return _scan_checked(oracle, programs)
+    version = oracle.version()
+    keyed = {p.key: cache_key(oracle.name, version, p.language, p.code) for p in programs}
+    hits = cache.get_many(list(keyed.values()))
+    out = {p.key: list(hits[keyed[p.key]]) for p in programs if keyed[p.key] in hits}
+    todo = [p for p in programs if p.key not in out]
+    # Identical code under two keys is scanned once.
+    unique = list({keyed[p.key]: p for p in todo}.values())
+    if unique:
+        fresh = _scan_checked(oracle, unique)
+        cache.put_many({keyed[p.key]: fresh[p.key] for p in unique})
+        by_hash = {keyed[p.key]: fresh[p.key] for p in unique}
+        out.update({p.key: list(by_hash[keyed[p.key]]) for p in todo})
+    return out
+
+
+def _scan_checked(oracle: Oracle, programs: Sequence[Program]) -> dict[str, list[Finding]]:
+    result = oracle.scan(programs)
+    missing = [p.key for p in programs if p.key not in result]
+    if missing:
+        raise ToolError(f"{oracle.name} returned no result for {len(missing)} program(s), e.g. {missing[0]!r}",
+                        tool=oracle.name)
+    return result
+
+
+# ------------------------------------------------------------------------------------------------- dedupe
+
+
+def dedupe(findings: Iterator[Finding] | Sequence[Finding]) -> tuple[Finding, ...]:
+    """Merge findings that name the same line and the same CWE, keeping every tool visible.
+
+    A merged finding has ``tool`` = the tool names joined by ``+`` (``bandit+semgrep``), ``rule`` = their
+    rules joined by ``+`` in the same order, the highest ``severity``, and the message of the most severe
+    one. Findings without a CWE are only merged with exact duplicates: two tools saying "something" about a
+    line need not mean the same thing. The result is sorted by line, then CWE.
+    """
+    groups: dict[tuple, list[Finding]] = {}
+    for f in findings:
+        key = (f.line, f.cwe) if f.cwe else (f.line, None, f.tool, f.rule)
+        group = groups.setdefault(key, [])
+        if f not in group:
+            group.append(f)
+    merged = [_merge(group) for group in groups.values()]
+    return tuple(sorted(merged, key=lambda f: (f.line, f.cwe or "", f.tool, f.rule)))
+
+
+def _merge(group: list[Finding]) -> Finding:
+    if len(group) == 1:
+        return group[0]
+    ordered = sorted(group, key=lambda f: (f.tool, f.rule))
+    top = max(group, key=lambda f: SEVERITIES.index(f.severity))
+    return Finding(tool="+".join(dict.fromkeys(f.tool for f in ordered)),
+                   rule="+".join(f.rule for f in ordered), cwe=top.cwe, line=top.line,
+                   severity=top.severity, message=top.message)

@@ -1,0 +1,70 @@
+"""treeplay's own semgrep rule pack: well-formed, shipped with the package, and each rule does its one job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from treeplay.data.cwe import canonical_cwe
+from treeplay.errors import ToolMissingError
+from treeplay.oracles.base import Program
+from treeplay.oracles.semgrep import RULES_DIR, SemgrepOracle, codeshield_rules, rule_cwe, treeplay_rules
+
+from .rule_examples import EXAMPLES
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _rules() -> list[dict]:
+    return [rule for path in treeplay_rules() for rule in yaml.safe_load(path.read_text())["rules"]]
+
+
+def test_every_treeplay_rule_has_a_prefixed_id_canonical_cwe_and_known_severity():
+    rules = _rules()
+    assert len(rules) >= 40
+    ids = [r["id"] for r in rules]
+    assert len(ids) == len(set(ids))
+    for rule in rules:
+        assert rule["id"].startswith(("treeplay-py-", "treeplay-js-", "treeplay-c-")), rule["id"]
+        cwe = rule_cwe(rule["metadata"])
+        assert cwe is not None and cwe == canonical_cwe(rule["metadata"]["cwe"]), rule["id"]
+        assert rule["severity"] in {"ERROR", "WARNING", "INFO"}, rule["id"]
+
+
+def test_every_treeplay_rule_has_a_tested_example():
+    assert {r["id"] for r in _rules()} == set(EXAMPLES)
+
+
+def test_rules_ship_as_package_data():
+    section = (REPO / "pyproject.toml").read_text().split("[tool.setuptools.package-data]")[1].split("\n[")[0]
+    assert '"oracles/rules/*.yaml"' in section
+    assert RULES_DIR == REPO / "src" / "treeplay" / "oracles" / "rules" and treeplay_rules()
+
+
+def test_codeshield_rules_are_read_from_the_installed_package_not_copied():
+    try:
+        paths = codeshield_rules()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    assert all("site-packages" in str(p) or "dist-packages" in str(p) for p in paths)
+    assert not list(RULES_DIR.glob("*.json"))
+
+
+@pytest.mark.tools
+def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
+    oracle = SemgrepOracle(codeshield=False)
+    try:
+        oracle.version()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    programs = []
+    for rule_id, (language, vulnerable, fixed) in EXAMPLES.items():
+        programs.append(Program(f"{rule_id}/vulnerable", language, vulnerable))
+        programs.append(Program(f"{rule_id}/fixed", language, fixed))
+    found = oracle.scan(programs)
+    missed = [r for r in EXAMPLES if r not in {f.rule for f in found[f"{r}/vulnerable"]}]
+    false_alarms = [r for r in EXAMPLES if r in {f.rule for f in found[f"{r}/fixed"]}]
+    assert not missed, f"rules that missed their vulnerable example: {missed}"
+    assert not false_alarms, f"rules that flagged their fixed example: {false_alarms}"
