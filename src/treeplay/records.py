@@ -103,7 +103,15 @@ class RiskNode:
 
 @dataclass(frozen=True)
 class Branch:
-    """One continuation sampled by the opponent from the golden prefix at a risk node."""
+    """One continuation sampled by the opponent from the golden prefix at a risk node.
+
+    ``token_ids`` / ``text``: the continuation as kept (cut at the stop point; EOS never included, see
+    ``finish_reason``: ``stop`` = end of the function, ``eos``, ``length``). Depth 1 continues the golden prefix of
+    node ``node_index``: tokens ``prompt + golden[:node.token_position] + token_ids``, text
+    ``golden[:Tree.node_prefix_chars[node_index]] + text``. A deeper branch continues its ``parent`` (an index into
+    ``Tree.branches``) after the parent's first ``offset`` tokens (``offset_chars`` characters). ``index`` is its
+    number among its K siblings; ``line`` the 1-based line of the whole program at which it forks.
+    """
 
     node_index: int
     token_ids: tuple[int, ...]
@@ -111,11 +119,20 @@ class Branch:
     finish_reason: str
     depth: int = 1
     parent: int | None = None
+    index: int = 0
+    offset: int = 0
+    offset_chars: int = 0
+    line: int | None = None
 
 
 @dataclass(frozen=True)
 class Tree:
-    """A golden path (trunk) with the branches grown at its risk nodes."""
+    """A golden path (trunk) with the branches grown at its risk nodes.
+
+    ``nodes`` carry their ``token_position`` (k_v, an index into ``golden_token_ids``); ``node_prefix_chars[i]`` is
+    the number of golden characters those k_v tokens decode to (the branch text continues exactly that prefix).
+    ``prompt_text`` / ``prompt_format`` say how the task was put to the model; ``sampling`` how branches were drawn.
+    """
 
     task_id: str
     iteration: int
@@ -125,6 +142,10 @@ class Tree:
     branches: tuple[Branch, ...]
     model: str
     seed: int
+    prompt_text: str = ""
+    prompt_format: str = ""
+    node_prefix_chars: tuple[int, ...] = ()
+    sampling: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,9 @@ class PreferencePair:
     shared_prefix_tokens: int | None = None
     chosen_token_ids: tuple[int, ...] | None = None
     rejected_token_ids: tuple[int, ...] | None = None
+    node_index: int | None = None  # index of the risk node in its Tree
+    chosen_id: str | None = None  # "golden", or the candidate id of a verified branch used as chosen
+    rejected_id: str | None = None  # candidate id of the rejected branch (``<task_id>/n<node>/b<branch>``)
 
 
 Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite, Candidate]

@@ -1,0 +1,191 @@
+"""Tree rollout throughput: KV-forked tree growth vs one ``generate`` call per node and per branch.
+
+The paper grows K branches at each risk node from the golden prefix y_<k_v. Three ways to do it, same tasks, same
+nodes, same sampling (temperature 1.0, top_p 0.95, no top-k), measured in one run, one thread, interleaved
+repeats, median:
+
+- ``tree`` (treeplay): ``grow_tree`` with the hf backend: the golden path is prefilled once, its KV cache forked
+  at every node, all nodes' branches decoded as one batch;
+- ``per_node`` (baseline a): one ``model.generate`` per node, the prefix re-encoded, ``num_return_sequences=K``;
+- ``per_branch`` (baseline b): one ``model.generate`` per branch.
+
+Every branch generates exactly ``--new-tokens`` tokens (EOS ignored, no stop rule), so throughput counts the same
+generated tokens for all three. Tasks: builtin Python tasks (default) or, with ``--quick``, one synthetic task
+with a short golden path. Writes benchmarks/results/bench_grow.json; the last line printed is
+``RESULT bench_grow ratio=<tree vs per_node> ratio_b=<tree vs per_branch> tokens_per_s=<tree> ...``.
+
+    .venv/bin/python benchmarks/bench_grow.py            # default model, CPU, about 6 minutes on one core
+    .venv/bin/python benchmarks/bench_grow.py --quick    # under a minute
+    python benchmarks/bench_grow.py --device cuda --random-1b   # a random ~1B Llama on a GPU
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+RESULTS = Path(__file__).resolve().parent / "results" / "bench_grow.json"
+NODES, WIDTH = 4, 4
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="one short synthetic task, fewer tokens (< 1 minute)")
+    parser.add_argument("--tasks", type=int, default=1, help="builtin Python tasks to grow (default 1)")
+    parser.add_argument("--new-tokens", type=int, default=None, help="tokens per branch (default 32; quick 8)")
+    parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, median reported (3; quick 2)")
+    parser.add_argument("--device", default="cpu", help="cpu | cuda")
+    parser.add_argument("--random-1b", action="store_true", help="a randomly initialised ~1B Llama (bf16 on GPU)")
+    parser.add_argument("--output", type=Path, default=RESULTS)
+    return parser.parse_args(argv)
+
+
+def load(args: argparse.Namespace):
+    """(model, tokenizer, description)."""
+    import torch
+
+    from treeplay.engine.loading import load_model
+
+    loaded = load_model("default", device=args.device, dtype="float32" if args.device == "cpu" else "auto")
+    if not args.random_1b:
+        return loaded.model, loaded.tokenizer, "SmolLM2-135M-Instruct (embedded default)"
+    from transformers import LlamaConfig, LlamaForCausalLM
+
+    config = LlamaConfig(vocab_size=len(loaded.tokenizer), hidden_size=2048, intermediate_size=5632,
+                         num_hidden_layers=22, num_attention_heads=32, num_key_value_heads=4,
+                         max_position_embeddings=8192, bos_token_id=1, eos_token_id=2, pad_token_id=2)
+    torch.manual_seed(0)
+    dtype = torch.float32 if args.device == "cpu" else loaded.dtype
+    model = LlamaForCausalLM(config).to(device=args.device, dtype=dtype).eval()
+    return model, loaded.tokenizer, f"random Llama {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B ({dtype})"
+
+
+def cases(args: argparse.Namespace):
+    """[(task, nodes)]: NODES risk nodes spread evenly over the lines after each task's prefix."""
+    from treeplay.data.builtin import load_builtin
+    from treeplay.engine.tokens import line_start
+    from treeplay.records import RiskNode, Task
+
+    if args.quick:
+        body = "".join(f"    total += values[{i}] * {i + 1}\n" for i in range(5))
+        golden = "def weighted(values):\n    total = 0\n" + body + "    return total\n"
+        tasks = [Task(id="synthetic", language="python", cwes=(), prompt="Write weighted(values).", golden=golden)]
+    else:
+        python = [t for t in load_builtin() if t.language == "python" and t.golden]
+        tasks = sorted(python, key=lambda t: (abs(len(t.golden) - 1100), t.id))[:args.tasks]  # ~300 tokens
+    out = []
+    for task in tasks:
+        first = task.prefix.count("\n") + 1 if task.prefix else 2
+        last = task.golden.count("\n")
+        lines = [first + (last - first) * i // NODES for i in range(NODES)]
+        out.append((task, [RiskNode(task_id=task.id, line=n, char_offset=line_start(task.golden, n), method="bench")
+                           for n in lines]))
+    return out
+
+
+def run_tree(model, tok, work, new_tokens):
+    from treeplay.engine.backends import SamplingParams
+    from treeplay.engine.hf_backend import HFBackend
+    from treeplay.engine.rollout import GrowParams, GrowStats, grow_tree
+
+    params = GrowParams(sampling=SamplingParams(width=WIDTH, temperature=1.0, top_p=0.95, max_new_tokens=new_tokens,
+                                                ignore_eos=True), stop="none")
+    stats = GrowStats()
+    backend = HFBackend(model, tok)
+    for task, nodes, _ in work:
+        grow_tree(task, nodes, backend, tok, params, stats=stats)
+    return stats.tokens
+
+
+def run_generate(model, tok, work, new_tokens, per_branch: bool):
+    import torch
+
+    total = 0
+    for _, _, prefixes in work:
+        for node, ids in enumerate(prefixes):
+            calls = [(k, 1) for k in range(WIDTH)] if per_branch else [(0, WIDTH)]
+            for k, n in calls:
+                torch.manual_seed(1000 * node + k)
+                input_ids = torch.tensor([ids], device=model.device)
+                with torch.inference_mode():
+                    out = model.generate(input_ids, attention_mask=torch.ones_like(input_ids), do_sample=True,
+                                         temperature=1.0, top_p=0.95, top_k=0, max_new_tokens=new_tokens,
+                                         min_new_tokens=new_tokens, num_return_sequences=n, pad_token_id=0)
+                total += (out.shape[1] - input_ids.shape[1]) * n
+    return total
+
+
+def prepare(tok, cases_):
+    """Per case: (task, nodes, the token prefix prompt + y_<k_v of each node), as ``grow_tree`` places them."""
+    from treeplay.engine.prompts import build_prompt
+    from treeplay.engine.tokens import first_token_at
+
+    work = []
+    for task, nodes in cases_:
+        parts = build_prompt(task, tok)
+        prefixes = [list(parts.prompt_ids + parts.golden_ids[:first_token_at(parts.golden_starts, n.char_offset)])
+                    for n in nodes]
+        work.append((task, nodes, prefixes))
+    return work
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    new_tokens = args.new_tokens or (8 if args.quick else 32)
+    args.repeats = args.repeats or (2 if args.quick else 3)
+    import torch
+
+    torch.set_num_threads(1)
+    model, tok, description = load(args)
+    work = prepare(tok, cases(args))
+    methods = {"tree": lambda n: run_tree(model, tok, work, n),
+               "per_node": lambda n: run_generate(model, tok, work, n, per_branch=False),
+               "per_branch": lambda n: run_generate(model, tok, work, n, per_branch=True)}
+    # warm-up (first-call costs: allocator, kernels, generate's set-up), not timed
+    run_tree(model, tok, work[:1], 1)
+    run_generate(model, tok, [(t, n, p[:1]) for t, n, p in work[:1]], 1, per_branch=False)
+    times: dict[str, list[float]] = {m: [] for m in methods}
+    tokens: dict[str, int] = {}
+    names = list(methods)
+    for r in range(args.repeats):
+        for name in names[r % 3:] + names[:r % 3]:  # rotate the order: no method always runs first
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            started = time.perf_counter()
+            tokens[name] = methods[name](new_tokens)
+            if args.device.startswith("cuda"):
+                torch.cuda.synchronize()
+            times[name].append(time.perf_counter() - started)
+            print(f"repeat {r + 1}/{args.repeats} {name:<10} {times[name][-1]:7.2f} s "
+                  f"{tokens[name] / times[name][-1]:8.1f} tokens/s", file=sys.stderr)
+    if len(set(tokens.values())) != 1:
+        raise SystemExit(f"methods generated different token counts: {tokens}")
+    tps = {m: tokens[m] / statistics.median(times[m]) for m in methods}
+    result = {
+        "name": "bench_grow", "model": description, "device": args.device, "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "python": platform.python_version(), "quick": args.quick,
+        "tasks": [{"id": task.id, "prefix_tokens": [len(x) for x in p]} for task, _, p in work],
+        "nodes_per_task": NODES, "branches_per_node": WIDTH, "new_tokens_per_branch": new_tokens,
+        "generated_tokens": tokens["tree"], "repeats": args.repeats, "seconds": times,
+        "median_seconds": {m: statistics.median(times[m]) for m in methods}, "tokens_per_s": tps,
+        "ratio": tps["tree"] / tps["per_node"], "ratio_b": tps["tree"] / tps["per_branch"],
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"RESULT bench_grow ratio={result['ratio']:.2f} ratio_b={result['ratio_b']:.2f} "
+          f"tokens_per_s={tps['tree']:.1f} tokens_per_s_per_node={tps['per_node']:.1f} "
+          f"tokens_per_s_per_branch={tps['per_branch']:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

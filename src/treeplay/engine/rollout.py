@@ -1,0 +1,222 @@
+"""Tree growth: the golden path is the trunk, every risk node gets K branches from the opponent (paper Sec. 3).
+
+For a task with golden path y and risk nodes v_1..v_n, ``grow_tree``
+
+1. builds the model input (``prompts.build_prompt``: prompt ids + golden ids, concatenation = what the model sees);
+2. maps every node to k_v, the first golden token that starts at or after the node's line start
+   (``tokens.first_token_at``; a token straddling the line start stays in the prefix);
+3. asks the backend for K continuations of prompt + y_<k_v at every node, in one request (the hf backend
+   prefills the golden path once and forks its KV cache per node); each branch stops at the end of the enclosing
+   function (``stops``), at EOS, or after ``max_new_tokens``;
+4. optionally grows deeper (``depth > 1``, our extension): an ``oracle`` (e.g. ``treeplay.oracles.static.
+   scan_programs``) scans the newest branches as whole programs; a branch with a finding in its own lines forks
+   again at the first flagged line, K new branches continuing the parent's tokens up to that line.
+
+``grow_trees`` runs it over a task file and appends one ``Tree`` per task to ``trees.jsonl`` as each task
+finishes; a re-run repairs a partial last line and skips finished tasks (``records.resume_jsonl``). Seeds derive
+from (seed, task id, node index, ...) only, so the same seed gives byte-identical trees, resumed or not.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from treeplay.engine.backends import BranchBackend, BranchRequest, Fork, Sampled, SamplingParams, derive_seed
+from treeplay.engine.prompts import PromptParts, build_prompt
+from treeplay.engine.stops import make_stop_rule
+from treeplay.engine.tokens import first_token_at, line_at, line_start, token_char_starts
+from treeplay.errors import DataError
+from treeplay.oracles.base import Program
+from treeplay.records import Branch, Finding, RiskNode, Task, Tree, append_jsonl, resume_jsonl
+
+# scan_programs-compatible: findings per program key (Finding.line is 1-based in the program's code).
+BranchOracle = Callable[[Sequence[Program]], Mapping[str, Sequence[Finding]]]
+
+
+@dataclass(frozen=True)
+class GrowParams:
+    """Everything that decides a tree besides the model and the data (the ``grow`` config section)."""
+
+    sampling: SamplingParams = field(default_factory=SamplingParams)
+    depth: int = 1
+    stop: str = "function"
+    seed: int = 0
+    prompt_format: str = "auto"
+
+    def describe(self, backend: str) -> dict[str, Any]:
+        s = self.sampling
+        return {"width": s.width, "temperature": s.temperature, "top_p": s.top_p, "max_new_tokens": s.max_new_tokens,
+                "depth": self.depth, "stop": self.stop, "backend": backend}
+
+
+@dataclass
+class GrowStats:
+    """Counters of one ``grow_trees`` run (``tokens`` = every token the backend generated)."""
+
+    trees: int = 0
+    skipped: int = 0
+    branches: int = 0
+    tokens: int = 0
+    seconds: float = 0.0
+
+    @property
+    def tokens_per_s(self) -> float:
+        return self.tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+def grow_tree(task: Task, nodes: Sequence[RiskNode], backend: BranchBackend, tokenizer: Any, params: GrowParams,
+              *, iteration: int = 0, model_name: str = "", oracle: BranchOracle | None = None,
+              stats: GrowStats | None = None) -> Tree:
+    """One Tree for ``task``: K branches at each of ``nodes`` (sorted by position), deeper ones via ``oracle``.
+
+    ``tokenizer`` must be the backend model's. ``stats`` (optional) accumulates branch and token counts.
+    """
+    if task.golden is None:
+        raise DataError(f"task {task.id} has no golden path to grow a tree from",
+                        fix="give the task a golden (secure) program, or leave it out of the tasks file")
+    parts = build_prompt(task, tokenizer, params.prompt_format)
+    nodes = sorted(nodes, key=lambda n: (n.char_offset, n.line))
+    placed = [_place(node, task, parts) for node in nodes]
+    forks = []
+    for i, p in enumerate(placed):
+        stop = partial(make_stop_rule, task.language, parts.golden_text[:p.chars],
+                       line_at(parts.golden_text, p.offset), params.stop)
+        forks.append(Fork(ids_len=len(parts.prompt_ids) + p.k, text_len=len(parts.prompt_text) + p.chars,
+                          seed=derive_seed(params.seed, task.id, i), make_stop=stop))
+    request = BranchRequest(ids=parts.prompt_ids + parts.golden_ids, text=parts.prompt_text + parts.golden_text,
+                            forks=tuple(forks), sampling=params.sampling)
+    branches: list[Branch] = []
+    for i, sampled in enumerate(backend.branch(request)):
+        branches += _branches(sampled, stats, node_index=i, line=placed[i].node.line)
+    if oracle is not None and params.depth > 1:
+        _grow_deeper(task, parts, placed, branches, backend, tokenizer, params, oracle, stats)
+    return Tree(task_id=task.id, iteration=iteration, prompt_token_ids=parts.prompt_ids,
+                golden_token_ids=parts.golden_ids, nodes=tuple(p.node for p in placed), branches=tuple(branches),
+                model=model_name, seed=params.seed, prompt_text=parts.prompt_text, prompt_format=parts.format,
+                node_prefix_chars=tuple(p.chars for p in placed),
+                sampling=params.describe(getattr(backend, "name", "")))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    node: RiskNode  # with token_position = k
+    k: int  # k_v: golden tokens before the fork
+    chars: int  # golden characters those k tokens decode to
+    offset: int  # where the node's line starts in the golden text
+
+
+def _place(node: RiskNode, task: Task, parts: PromptParts) -> _Placed:
+    """Map a risk node to k_v: the first golden token that starts at or after the start of the node's line."""
+    text = parts.golden_text
+    if text == task.golden:
+        if not 0 <= node.char_offset <= len(text):
+            raise DataError(f"risk node of task {task.id} at char_offset {node.char_offset} is outside the golden "
+                            f"path ({len(text)} characters)", fix="re-run `treeplay nodes` on this tasks file")
+        offset = node.char_offset
+    else:  # a tokenizer that does not round-trip the text (normalisation): lines still match
+        offset = line_start(text, node.line)
+    k = first_token_at(parts.golden_starts, offset)
+    chars = parts.golden_starts[k] if k < len(parts.golden_starts) else len(text)
+    return _Placed(dataclasses.replace(node, token_position=k), k, chars, offset)
+
+
+def _branches(sampled: Sequence[Sampled], stats: GrowStats | None, **fields: Any) -> list[Branch]:
+    if stats is not None:
+        stats.branches += len(sampled)
+        stats.tokens += sum(s.generated for s in sampled)
+    return [Branch(token_ids=s.token_ids, text=s.text, finish_reason=s.finish_reason, index=k, **fields)
+            for k, s in enumerate(sampled)]
+
+
+def _grow_deeper(task: Task, parts: PromptParts, placed: Sequence[_Placed], branches: list[Branch],
+                 backend: BranchBackend, tokenizer: Any, params: GrowParams, oracle: BranchOracle,
+                 stats: GrowStats | None) -> None:
+    """Depth > 1 (appends to ``branches``): a branch the oracle flags forks again at its first flagged line."""
+    frontier = list(range(len(branches)))
+    for depth in range(2, params.depth + 1):
+        contexts = {b: _context(b, branches, placed, parts) for b in frontier}
+        programs = [Program(key=f"{task.id}/b{b}", language=task.language, code=code + branches[b].text)
+                    for b, (_, code) in contexts.items()]
+        findings = oracle(programs) if programs else {}
+        next_frontier = []
+        for b, (ids, code) in contexts.items():
+            first_line = code.count("\n") + 1  # the branch starts on this line of its program
+            lines = sorted(f.line for f in findings.get(f"{task.id}/b{b}", ()) if f.line >= first_line)
+            if not lines:
+                continue
+            parent = branches[b]
+            request, j, chars = _sub_request(parts, ids, code, parent, lines[0], tokenizer, task, params, b, depth)
+            sampled = backend.branch(request)[0]
+            new = _branches(sampled, stats, node_index=parent.node_index, depth=depth, parent=b, offset=j,
+                            offset_chars=chars, line=lines[0])
+            next_frontier += range(len(branches), len(branches) + len(new))
+            branches += new
+        frontier = next_frontier
+        if not frontier:
+            return
+
+
+def _context(b: int, branches: Sequence[Branch], placed: Sequence[_Placed],
+             parts: PromptParts) -> tuple[tuple[int, ...], str]:
+    """Token ids (prompt included) and code text (prompt excluded) that branch ``b`` continues."""
+    branch = branches[b]
+    if branch.parent is None:
+        p = placed[branch.node_index]
+        return parts.prompt_ids + parts.golden_ids[:p.k], parts.golden_text[:p.chars]
+    ids, code = _context(branch.parent, branches, placed, parts)
+    parent = branches[branch.parent]
+    return ids + parent.token_ids[:branch.offset], code + parent.text[:branch.offset_chars]
+
+
+def _sub_request(parts: PromptParts, ids: tuple[int, ...], code: str, parent: Branch, line: int, tokenizer: Any,
+                 task: Task, params: GrowParams, b: int, depth: int) -> tuple[BranchRequest, int, int]:
+    """A request forking branch ``b`` at the first of its tokens that starts at or after ``line``'s start."""
+    full = code + parent.text
+    starts, _ = token_char_starts(tokenizer, parent.token_ids, ids)
+    within = max(0, line_start(full, line) - len(code))
+    j = first_token_at(starts, within)
+    chars = starts[j] if j < len(starts) else len(parent.text)
+    stop = partial(make_stop_rule, task.language, full[:len(code) + chars], line_at(full, len(code) + within),
+                   params.stop)
+    fork = Fork(ids_len=len(ids) + j, text_len=len(parts.prompt_text) + len(code) + chars,
+                seed=derive_seed(params.seed, task.id, parent.node_index, "branch", b, depth), make_stop=stop)
+    request = BranchRequest(ids=ids + parent.token_ids, text=parts.prompt_text + full, forks=(fork,),
+                            sampling=params.sampling)
+    return request, j, chars
+
+
+def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: BranchBackend, tokenizer: Any,
+               params: GrowParams, out_path: str | Path, *, iteration: int = 0, model_name: str = "",
+               oracle: BranchOracle | None = None, progress: bool = True) -> GrowStats:
+    """Grow one tree per task that has a golden path and append it to ``out_path`` as soon as it is done.
+
+    Resumable: trees already in ``out_path`` are kept and their tasks skipped (a partial last line left by a crash
+    is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done.
+    """
+    from tqdm import tqdm
+
+    done = {tree.task_id for tree in resume_jsonl(out_path, Tree)}
+    by_task: dict[str, list[RiskNode]] = {}
+    for node in nodes:
+        by_task.setdefault(node.task_id, []).append(node)
+    todo = [t for t in tasks if t.golden is not None and t.id not in done]
+    stats = GrowStats(skipped=len(done))
+    started = time.perf_counter()
+    with tqdm(total=len(todo), desc="grow", unit="task", file=sys.stderr, disable=not progress,
+              dynamic_ncols=True) as bar:
+        for task in todo:
+            tree = grow_tree(task, by_task.get(task.id, []), backend, tokenizer, params, iteration=iteration,
+                             model_name=model_name, oracle=oracle, stats=stats)
+            append_jsonl(out_path, tree)
+            stats.trees += 1
+            stats.seconds = time.perf_counter() - started
+            bar.set_postfix(branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}", refresh=False)
+            bar.update(1)
+    return stats
