@@ -9,6 +9,7 @@ shows the traceback instead.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -27,22 +28,24 @@ or all of it: treeplay selfplay --config configs/demo.yaml
 Every stage command takes --config FILE.yaml and dotted overrides such as grow.width=4.
 """
 
+# Stage commands that are implemented: (module, parser builder). Each module is light (no torch at import);
+# heavy libraries are imported inside its handler.
+STAGES = (
+    ("treeplay.oracles.test_cmd", "add_test_parser"),
+    ("treeplay.oracles.test_cmd", "add_score_parser"),
+    ("treeplay.nodes.nodes_cmd", "add_nodes_parser"),
+    ("treeplay.engine.grow_cmd", "add_grow_parser"),
+    ("treeplay.oracles.scan_cmd", "add_scan_parser"),
+    ("treeplay.tree.pairs_cmd", "add_pairs_parser"),
+)
+
 # Stage commands whose implementation belongs to later parts of the project. Each says so plainly.
 PENDING = {
-    "nodes": ("find CWE risk nodes in golden code (annotation, diff, analyzer, entropy, llm)",
-              "the engine-and-trees work"),
-    "grow": ("grow trees: branch the opponent at each risk node with a shared KV cache",
-             "the engine-and-trees work"),
-    "score": ("score branches or candidates with analyzers and sandboxed tests", "the oracle work"),
-    "pairs": ("extract preference pairs from scored trees (paper or verified mode)",
-              "the engine-and-trees work"),
     "train": ("train the main player: sft | dpo | spin | tsp", "the training work"),
     "eval": ("evaluate a model or generations: spr@1, secure@1, func@1, sec@1, func-sec@1",
              "the evaluation work"),
     "report": ("write report.md / report.html with plots for one or more runs", "the evaluation work"),
     "selfplay": ("run T self-play iterations end to end from a config, resumable", "the evaluation work"),
-    "scan": ("scan source files with the security analyzers (table, JSON or SARIF)", "the oracle work"),
-    "test": ("run a task file's functional and security tests in the sandbox", "the oracle work"),
     "demo": ("the embedded default model on builtin tasks, end to end, in minutes", "the evaluation work"),
 }
 
@@ -56,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_data(sub)
+    for module, builder in STAGES:
+        getattr(importlib.import_module(module), builder)(sub)
     for name, (summary, _owner) in PENDING.items():
         p = sub.add_parser(name, help=summary, description=summary)
         p.add_argument("--config", metavar="FILE", help="YAML config (see configs/)")
@@ -149,9 +154,24 @@ def _pending(args: argparse.Namespace) -> int:
                             fix=f"it arrives with {owner}; see the README for what works today")
 
 
+def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; KEY=VALUE overrides may come before or after options.
+
+    argparse fills the KEY=VALUE positional only where it first meets positionals, so overrides written after
+    options (``treeplay nodes T --method diff nodes.top_k=2``) come back as extras and are appended here.
+    """
+    args, extra = parser.parse_known_args(argv)
+    unknown = [a for a in extra if a.startswith("-") or "=" not in a or not hasattr(args, "overrides")]
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+    if extra:
+        args.overrides = [*(args.overrides or []), *extra]
+    return args
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parse_args(parser, argv)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
