@@ -322,21 +322,26 @@ def _short(value: Any) -> str:
 # ----------------------------------------------------------------------------------------------------- JSONL
 
 
-def read_jsonl(path: str | Path, cls: type[R]) -> Iterator[R]:
-    """Yield the records of a JSONL file; blank lines are skipped; bad lines raise DataError(file, line)."""
+def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed JSON value) for each non-blank line; a syntax error raises DataError(file, line)."""
     path = Path(path)
-    if not path.exists():
-        raise DataError("file not found", file=path, fix="check the path")
+    if not path.is_file():
+        raise DataError("file not found" if not path.exists() else "not a file", file=path, fix="check the path")
     with path.open("r", encoding="utf-8") as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.strip():
                 continue
             try:
-                data = json.loads(raw)
+                yield number, json.loads(raw)
             except json.JSONDecodeError as err:
                 raise DataError(f"not valid JSON ({err.msg} at column {err.colno})", file=path, line=number,
                                 fix="each line must be one complete JSON object") from None
-            yield from_dict(cls, data, file=path, line=number)
+
+
+def read_jsonl(path: str | Path, cls: type[R]) -> Iterator[R]:
+    """Yield the records of a JSONL file; blank lines are skipped; bad lines raise DataError(file, line)."""
+    for number, data in iter_json_lines(path):
+        yield from_dict(cls, data, file=path, line=number)
 
 
 def load_jsonl(path: str | Path, cls: type[R]) -> list[R]:

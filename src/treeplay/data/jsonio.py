@@ -8,25 +8,17 @@ from pathlib import Path
 from typing import Any
 
 from treeplay.errors import DataError
+from treeplay.records import iter_json_lines
 
 _WS = " \t\r\n"
 
 
 def iter_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, object) for each non-blank line of a JSONL file."""
-    _check_file(path)
-    with path.open("r", encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                obj = json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DataError(f"not valid JSON ({err.msg} at column {err.colno})", file=path, line=number,
-                                fix="each line must be one complete JSON object") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=path, line=number)
-            yield number, obj
+    for number, obj in iter_json_lines(path):
+        if not isinstance(obj, dict):
+            raise DataError(f"expected a JSON object, got {type(obj).__name__}", file=path, line=number)
+        yield number, obj
 
 
 def iter_json_array(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -20,14 +20,13 @@ when its call phase passed (CWEval's rule); functional = every ``functionality``
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from treeplay.oracles import proc
-from treeplay.oracles.native import FileOutcome, TestOutcome, check_parses
+from treeplay.oracles.native import FileOutcome, TestOutcome, check_parses, tagged_records
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import TestSuite
 
@@ -126,7 +125,7 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
         token = "@@treeplay-cweval-" + secrets.token_hex(12) + "@@"
         res = sandbox.run([sandbox.python, "-I", _HARNESS_NAME, test_name, f"{test_timeout:g}"], workdir=work,
                           timeout=timeout, stdin=token + "\n")
-    return _outcome(suite, _records(res.stdout, token), res)
+    return _outcome(suite, tagged_records(res.stdout, token), res)
 
 
 def _compile_c(sandbox: Sandbox, work: Path, module: str) -> tuple[str | None, bool]:
@@ -153,19 +152,6 @@ def c_link_flags() -> tuple[str, ...]:
         if res.ok and Path(found).is_absolute() and Path(found).exists():
             flags.append(f"-l{lib}")
     return (*flags, "-lm")
-
-
-def _records(stdout: str, token: str) -> list[dict]:
-    out = []
-    for line in stdout.splitlines():
-        if line.startswith(token):
-            try:
-                record = json.loads(line[len(token):])
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-    return out
 
 
 def _outcome(suite: TestSuite, records: Sequence[dict], res: proc.ProcResult) -> TestOutcome:

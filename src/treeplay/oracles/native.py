@@ -174,7 +174,7 @@ def _run_python(sandbox: Sandbox, work: Path, name: str, timeout: float,
                       env=env)
     if res.timed_out:
         return FileOutcome(passed=False, timed_out=True, error=f"timed out after {timeout:g} s")
-    report = _find_report(res.stdout, token)
+    report = (tagged_records(res.stdout, token) or [None])[-1]
     if report is None:
         # No report: the process died (os._exit, crash, killed) before the harness finished.
         return FileOutcome(passed=False, error=f"test process ended early (exit {res.returncode}): "
@@ -189,14 +189,19 @@ def _run_python(sandbox: Sandbox, work: Path, name: str, timeout: float,
     return FileOutcome(passed=not failed, error=first, failed_tests=failed, tests_run=ran)
 
 
-def _find_report(stdout: str, token: str) -> dict | None:
-    for line in reversed(stdout.splitlines()):
+def tagged_records(stdout: str, token: str) -> list[dict]:
+    """The JSON objects a harness printed on lines starting with ``token`` (a per-run random tag, so the
+    candidate's own output cannot pass for a result line by accident)."""
+    out = []
+    for line in stdout.splitlines():
         if line.startswith(token):
             try:
-                return json.loads(line[len(token):])
+                record = json.loads(line[len(token):])
             except json.JSONDecodeError:
-                return None
-    return None
+                continue
+            if isinstance(record, dict):
+                out.append(record)
+    return out
 
 
 def _run_c(sandbox: Sandbox, work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:

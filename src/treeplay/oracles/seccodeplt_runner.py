@@ -25,14 +25,13 @@ the next case (module state from earlier cases is lost, which only matters to su
 
 from __future__ import annotations
 
-import json
 import secrets
 import signal
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from treeplay.oracles.native import FileOutcome, TestOutcome, python_syntax_error
+from treeplay.oracles.native import FileOutcome, TestOutcome, python_syntax_error, tagged_records
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import TestSuite
 
@@ -209,7 +208,7 @@ def _run_from(sandbox: Sandbox, work: Path, suite: TestSuite, start: int, case_t
             str(start), f"{case_timeout:g}"]
     res = sandbox.run(argv, workdir=work, timeout=remaining, stdin=token + "\n")
     seen, loaded = start, False
-    for record in _records(res.stdout, token):
+    for record in tagged_records(res.stdout, token):
         if "load_error" in record:
             if progress.kinds is not None and start > 0:  # a resumed process: keep the results so far
                 _fail_rest(progress, start, record["load_error"], bool(record.get("timeout")))
@@ -243,19 +242,6 @@ def _run_from(sandbox: Sandbox, work: Path, suite: TestSuite, start: int, case_t
 def _fail_rest(progress: _Progress, start: int, error: str, timed_out: bool) -> None:
     for index in range(start, len(progress.kinds or ())):
         progress.results[index] = (False, error, timed_out)
-
-
-def _records(stdout: str, token: str) -> list[dict]:
-    out = []
-    for line in stdout.splitlines():
-        if line.startswith(token):
-            try:
-                record = json.loads(line[len(token):])
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-    return out
 
 
 def _outcome(suite: TestSuite, progress: _Progress, timeout: float) -> TestOutcome:
