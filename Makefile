@@ -8,7 +8,8 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.treeplay-setup
-DEBIAN := cppcheck bubblewrap
+# cppcheck: C analyzer; bubblewrap: the sandbox; the -dev libraries: what CWEval's C tasks link against
+DEBIAN := cppcheck bubblewrap libjwt-dev libarchive-dev libssl-dev libsqlite3-dev libxml2-dev
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup test test-fast demo debian clean help sandbox-env

@@ -332,3 +332,37 @@ def test_second_sandbox_env_setup_starts_no_process(monkeypatch):
 
     monkeypatch.setattr("treeplay.oracles.sandbox_env.proc.run", no_process)
     assert ensure_sandbox_env().exists()
+
+
+@pytest.mark.tools
+@requires_bwrap
+def test_sandboxed_node_finds_the_environments_modules():
+    box = _box()
+    if not (box.env_dir / "node_modules" / "escape-html").is_dir():
+        pytest.skip("the sandbox environment has no node modules (npm missing when `make setup` ran)")
+    with box.workdir() as work:
+        (work / "t.js").write_text("console.log(require('escape-html')('<b>'));\n")
+        res = box.run([box.node, "t.js"], workdir=work)
+    assert res.returncode == 0 and res.stdout.strip() == "&lt;b&gt;", res.stderr
+
+
+@pytest.mark.tools
+@requires_bwrap
+def test_environment_under_tmp_stays_visible_inside(monkeypatch, tmp_path):
+    # The sandbox mounts a private /tmp; an environment that lives under /tmp must be mounted after it.
+    env = tmp_path / "sandbox-py"
+    (env / "bin").mkdir(parents=True)
+    (env / "bin" / "python").symlink_to(os.path.realpath("/usr/bin/python3.11"))
+    (env / ".treeplay-env.json").write_text("{}")
+    for folder in (tmp_path, *tmp_path.parents):  # readable by the unprivileged sandbox user
+        if str(folder).startswith(tempfile_root()):
+            folder.chmod(0o755)
+    monkeypatch.setenv("TREEPLAY_SANDBOX_ENV", str(env))
+    res = _run_python(_box(), "print(6 * 7)")
+    assert res.returncode == 0 and res.stdout.strip() == "42", res.stderr
+
+
+def tempfile_root() -> str:
+    import tempfile
+
+    return os.path.realpath(tempfile.gettempdir())

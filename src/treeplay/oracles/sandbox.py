@@ -193,8 +193,11 @@ class Sandbox:
 
     def _environment(self, work: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
         path = [str(self.env_dir / "bin")] if self.env_dir.exists() else []
+        modules = self.env_dir / "node_modules"
+        if modules.is_dir():  # node packages for JavaScript tasks, and their tools (the ReDoS checker)
+            path.append(str(modules / ".bin"))
         environment = {"PATH": ":".join([*path, _SYSTEM_PATH]), "HOME": str(work),
-                       "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+                       "TMPDIR": "/tmp", "LANG": "C.UTF-8", "NODE_PATH": str(modules),
                        # one thread each: threads count against `processes` and every arena against memory
                        "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
         environment.update(extra or {})
@@ -225,10 +228,11 @@ class Sandbox:
                 args += ["--symlink", os.readlink(host), str(host)]
             elif host.is_dir():
                 args += ["--ro-bind", str(host), str(host)]
-        if self.env_dir.exists():
+        args += ["--proc", "/proc", "--dev", "/dev", "--size", tmp_size, "--tmpfs", "/tmp",
+                 "--size", tmp_size, "--tmpfs", "/dev/shm"]
+        if self.env_dir.exists():  # after the private /tmp, which would otherwise hide an environment under /tmp
             args += ["--ro-bind", str(self.env_dir), str(self.env_dir)]
-        return [*args, "--proc", "/proc", "--dev", "/dev", "--size", tmp_size, "--tmpfs", "/tmp",
-                "--size", tmp_size, "--tmpfs", "/dev/shm", "--bind", str(work), str(work), "--chdir", str(work),
+        return [*args, "--bind", str(work), str(work), "--chdir", str(work),
                 # bwrap builds / and /dev as tmpfs owned by the sandbox user: read-only, or they are unbounded RAM
                 "--remount-ro", "/dev", "--remount-ro", "/", "--"]
 

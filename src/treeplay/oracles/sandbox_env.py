@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import pwd
+import shutil
 import sys
 import time
 from collections.abc import Sequence
@@ -24,7 +25,11 @@ from treeplay.oracles import proc
 SANDBOX_USER = "treeplay-sandbox"
 BASE_PYTHON = "/usr/bin/python3.11"  # Debian's: readable by the sandbox user, unlike a venv under /root
 ENV_PACKAGES = ("defusedxml", "numpy", "sympy", "lxml", "requests", "pyyaml", "pytest", "PyJWT", "argon2-cffi",
-                "pycryptodome")
+                "pycryptodome", "wrapt-timeout-decorator")
+# What CWEval's JavaScript tasks require (versions pinned where newer releases break its tests), and the ReDoS
+# checker its CWE-1333 tests call. Installed into <env>/node_modules; sandboxed node finds them via NODE_PATH.
+NODE_PACKAGES = ("escape-html", "node-rsa@1.1.1", "argon2@0.41.1", "escape-string-regexp", "lodash", "js-yaml",
+                 "jsonwebtoken", "jsdom", "xpath", "sqlite3", "recheck-linux-x64")
 
 
 def sandbox_env_dir() -> Path:
@@ -36,15 +41,24 @@ def sandbox_env_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "treeplay" / "sandbox-py"
 
 
-def ensure_sandbox_env(packages: Sequence[str] = ENV_PACKAGES, *, base_python: str = BASE_PYTHON) -> Path:
-    """Build (once) the Python environment that sandboxed programs run in; returns its interpreter.
+def ensure_sandbox_env(packages: Sequence[str] = ENV_PACKAGES, *, base_python: str = BASE_PYTHON,
+                       node_packages: Sequence[str] | None = None) -> Path:
+    """Build (once) the environment that sandboxed programs run in; returns its Python interpreter.
 
-    Idempotent: a stamp file records what was installed, so a second call only reads it. Installing needs the
-    package registry. As root it also creates the sandbox user.
+    It holds a Python virtual environment with ``packages`` and, when npm is installed, ``node_modules`` with
+    ``node_packages`` (default ``NODE_PACKAGES``; without npm none, with a warning). Idempotent: a stamp file
+    records what was installed, so a second call only reads it. Installing needs the package registries. As
+    root it also creates the sandbox user.
     """
     target = sandbox_env_dir()
     python, stamp = target / "bin" / "python", target / ".treeplay-env.json"
-    wanted = json.dumps({"base_python": base_python, "packages": sorted(packages)})
+    if node_packages is None:
+        node_packages = NODE_PACKAGES if shutil.which("npm") else ()
+        if not node_packages:
+            print("treeplay: warning: npm is not installed: the sandbox gets no node modules (JavaScript tasks "
+                  "that require packages will fail); install npm and run `make setup` again", file=sys.stderr)
+    wanted = json.dumps({"base_python": base_python, "packages": sorted(packages),
+                         "node_packages": sorted(node_packages)})
     if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
         return python
     if not Path(base_python).exists():
@@ -57,7 +71,9 @@ def ensure_sandbox_env(packages: Sequence[str] = ENV_PACKAGES, *, base_python: s
         stamp.unlink(missing_ok=True)  # a crash below leaves no stamp, so the next call rebuilds
         for argv, what in (([base_python, "-m", "venv", "--clear", str(target)], "venv"),
                            ([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
-                            "pip install")):
+                            "pip install"),
+                           *([(["npm", "install", "--prefix", str(target), "--no-audit", "--no-fund",
+                                "--no-save", *node_packages], "npm install")] if node_packages else [])):
             res = proc.run(argv, timeout=1800, install_hint="apt-get install python3.11-venv")
             if not res.ok:
                 raise ToolError(f"building the sandbox environment failed ({what})", tool=what,
