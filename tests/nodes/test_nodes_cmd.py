@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from treeplay.cli import parse_args
+from tests.cli_helpers import run_subcommand
 from treeplay.errors import UsageError
 from treeplay.nodes.nodes_cmd import add_nodes_parser
 from treeplay.records import RiskNode, load_jsonl, write_jsonl
@@ -16,10 +15,7 @@ from .fixtures import annotation, program_task, python_task
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="treeplay")
-    add_nodes_parser(parser.add_subparsers(dest="command"))
-    args = parse_args(parser, ["nodes", *argv])
-    return args.func(args)
+    return run_subcommand(add_nodes_parser, "nodes", argv)
 
 
 @pytest.fixture

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 
 import pytest
 
-from treeplay.cli import parse_args
+from tests.cli_helpers import run_subcommand
 from treeplay.errors import UsageError
 from treeplay.oracles.base import FakeOracle
 from treeplay.oracles.verdict import score_candidates
@@ -20,10 +19,7 @@ from .fixtures import TASK, VERDICTS, make_tree
 
 
 def run(argv):
-    parser = argparse.ArgumentParser(prog="treeplay")
-    add_pairs_parser(parser.add_subparsers(dest="command"))
-    args = parse_args(parser, ["pairs", *argv])
-    return args.func(args)
+    return run_subcommand(add_pairs_parser, "pairs", argv)
 
 
 @pytest.fixture

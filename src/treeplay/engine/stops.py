@@ -68,6 +68,14 @@ class _Lines:
         self.line_ok = True  # the current line did not start inside a string or block comment
         self.line_checked = False  # its first non-blank character was already judged
 
+    def feed(self, chunk: str) -> int | None:
+        """Characters of the branch to keep once it must stop (None: go on). The language rule first, then fences."""
+        cut = self._consume(chunk)
+        return cut if cut is not None else self._fence()
+
+    def _consume(self, chunk: str) -> int | None:  # pragma: no cover - each language rule defines it
+        raise NotImplementedError
+
     def _fence(self) -> int | None:
         """A line that starts with a Markdown code fence (outside strings) ends the branch before that line."""
         if self.line_ok and self.text[self.line_start:].lstrip(" \t").startswith("```"):
@@ -115,10 +123,6 @@ class PythonStop(_Lines):
         # A node on the def line itself: the branch writes the def first; only a line after its body ends it.
         self.body_seen = not _PY_DEF.match(node_line)
         self.live = True
-
-    def feed(self, chunk: str) -> int | None:
-        cut = self._consume(chunk)
-        return cut if cut is not None else self._fence()
 
     def _consume(self, chunk: str) -> int | None:
         start = len(self.text)
@@ -216,10 +220,6 @@ class BraceStop(_Lines):
         self.level = -1  # never reached while ``before`` is read
         self._consume(before)
         self.level = _function_level(self.headers)
-
-    def feed(self, chunk: str) -> int | None:
-        cut = self._consume(chunk)
-        return cut if cut is not None else self._fence()
 
     def _consume(self, chunk: str) -> int | None:
         start = len(self.text)
