@@ -46,21 +46,20 @@ def ensure_sandbox_env(packages: Sequence[str] = ENV_PACKAGES, *, base_python: s
     """Build (once) the environment that sandboxed programs run in; returns its Python interpreter.
 
     It holds a Python virtual environment with ``packages`` and, when npm is installed, ``node_modules`` with
-    ``node_packages`` (default ``NODE_PACKAGES``; without npm none, with a warning). Idempotent: a stamp file
-    records what was installed, so a second call only reads it. Installing needs the package registries. As
-    root it also creates the sandbox user.
+    ``node_packages`` (default ``NODE_PACKAGES``). Idempotent: stamp files record what was installed, so a second
+    call only reads them. Installing needs the package registries. As root it also creates the sandbox user.
     """
     target = sandbox_env_dir()
     python, stamp = target / "bin" / "python", target / ".treeplay-env.json"
-    if node_packages is None:
-        node_packages = NODE_PACKAGES if shutil.which("npm") else ()
-        if not node_packages:
-            print("treeplay: warning: npm is not installed: the sandbox gets no node modules (JavaScript tasks "
-                  "that require packages will fail); install npm and run `make setup` again", file=sys.stderr)
-    wanted = json.dumps({"base_python": base_python, "packages": sorted(packages),
-                         "node_packages": sorted(node_packages)})
-    if python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
-        return python
+    wanted = json.dumps({"base_python": base_python, "packages": sorted(packages)})
+    if not (python.exists() and stamp.exists() and stamp.read_text(encoding="utf-8") == wanted):
+        _build_python_env(target, python, stamp, wanted, packages, base_python)
+    _ensure_node_modules(target, NODE_PACKAGES if node_packages is None else node_packages)
+    return python
+
+
+def _build_python_env(target: Path, python: Path, stamp: Path, wanted: str, packages: Sequence[str],
+                      base_python: str) -> None:
     if not Path(base_python).exists():
         raise ToolMissingError(f"{base_python} is missing: the sandbox's Python environment is built from it",
                                tool="python3.11", fix="apt-get install python3.11 python3.11-venv")
@@ -71,18 +70,52 @@ def ensure_sandbox_env(packages: Sequence[str] = ENV_PACKAGES, *, base_python: s
         stamp.unlink(missing_ok=True)  # a crash below leaves no stamp, so the next call rebuilds
         for argv, what in (([base_python, "-m", "venv", "--clear", str(target)], "venv"),
                            ([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *packages],
-                            "pip install"),
-                           *([(["npm", "install", "--prefix", str(target), "--no-audit", "--no-fund",
-                                "--no-save", *node_packages], "npm install")] if node_packages else [])):
+                            "pip install")):
             res = proc.run(argv, timeout=1800, install_hint="apt-get install python3.11-venv")
             if not res.ok:
                 raise ToolError(f"building the sandbox environment failed ({what})", tool=what,
                                 stderr=res.stderr, fix="check the package registry, then run `make setup` again")
-        stamp.with_suffix(".tmp").write_text(wanted, encoding="utf-8")
-        stamp.with_suffix(".tmp").rename(stamp)
+        _write_stamp(stamp, wanted)
     finally:
         os.umask(old_umask)
-    return python
+
+
+def _ensure_node_modules(target: Path, node_packages: Sequence[str]) -> None:
+    """Install the node packages JavaScript tasks require into ``<target>/node_modules`` (once).
+
+    A failure here is a warning, not an error: Python and C tasks do not need these, and JavaScript tasks that
+    require a missing package fail their tests visibly. The next ``make setup`` tries again.
+    """
+    if not node_packages:
+        return
+    stamp = target / "node_modules" / ".treeplay-node.json"
+    wanted = json.dumps(sorted(node_packages))
+    if stamp.exists() and stamp.read_text(encoding="utf-8") == wanted:
+        return
+    if shutil.which("npm") is None:
+        print("treeplay: warning: npm is not installed, so the sandbox has no node modules (JavaScript tasks that "
+              "require packages will fail); install npm and run `make setup` again", file=sys.stderr)
+        return
+    env = dict(os.environ)
+    if Path("/usr/include/node/node.h").exists():  # native modules build against the system's headers, offline
+        env.setdefault("npm_config_nodedir", "/usr")
+    old_umask = os.umask(0o022)
+    try:
+        res = proc.run(["npm", "install", "--prefix", str(target), "--no-audit", "--no-fund", "--no-save",
+                        *node_packages], timeout=1800, env=env, install_hint="apt-get install npm")
+        if not res.ok:
+            print(f"treeplay: warning: npm install for the sandbox failed; JavaScript tasks that require packages "
+                  f"will fail. Last output:\n{res.stderr[-1500:]}", file=sys.stderr)
+            return
+        _write_stamp(stamp, wanted)
+    finally:
+        os.umask(old_umask)
+
+
+def _write_stamp(stamp: Path, content: str) -> None:
+    tmp = stamp.with_suffix(".tmp")
+    tmp.write_text(content, encoding="utf-8")
+    tmp.rename(stamp)
 
 
 def _sandbox_ids() -> tuple[int, int]:
