@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import hashlib
 import json
 import secrets
 import shutil
 import tempfile
+import threading
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -104,11 +106,35 @@ def check_parses(language: str, program: str, *, timeout: float = 30.0,
                  sandbox: Sandbox | None = None) -> tuple[bool, str | None]:
     """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript).
 
-    With ``sandbox``, gcc and node run inside it; without, on the host (trusted code only).
+    With ``sandbox``, gcc and node run inside it; without, on the host (trusted code only). The answer depends
+    only on the language and the text, so it is remembered: scoring checks a candidate before its static scan
+    and the test runner checks it again, and the second check must not start another compiler.
     """
     if language == "python":
         error = python_syntax_error(program)
         return error is None, error
+    key = (language, hashlib.sha256(program.encode("utf-8", errors="surrogatepass")).digest())
+    with _PARSE_LOCK:
+        known = _PARSED.get(key)
+    if known is not None:
+        return known
+    result, timed_out = _run_parse_check(language, program, timeout, sandbox)
+    if not timed_out:  # a timeout says nothing about the program: ask again next time
+        with _PARSE_LOCK:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.pop(next(iter(_PARSED)))  # oldest first: dicts keep insertion order
+            _PARSED[key] = result
+    return result
+
+
+_PARSED: dict[tuple[str, bytes], tuple[bool, str | None]] = {}
+_PARSED_MAX = 4096
+_PARSE_LOCK = threading.Lock()  # score_candidates checks candidates from a thread pool
+
+
+def _run_parse_check(language: str, program: str, timeout: float,
+                     sandbox: Sandbox | None) -> tuple[tuple[bool, str | None], bool]:
+    """((parses, error), timed out) from one run of gcc -fsyntax-only or node --check."""
     name = f"solution.{EXTENSIONS[language]}"
     if language == "c":
         argv = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-fsyntax-only", name]
@@ -122,7 +148,7 @@ def check_parses(language: str, program: str, *, timeout: float = 30.0,
         with sandbox.workdir() as work:
             (work / name).write_text(program, encoding="utf-8")
             res = sandbox.run(argv, workdir=work, timeout=timeout)
-    return res.ok, None if res.ok else _tail(res.stderr)
+    return (res.ok, None if res.ok else _tail(res.stderr)), res.timed_out
 
 
 def run_native_tests(suite: TestSuite, language: str, candidate: str, *, sandbox: Sandbox,
