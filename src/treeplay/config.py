@@ -10,6 +10,7 @@ sigmoid DPO with beta=0.1 and no SFT term; evaluation at temperature 0.2, top_p 
 from __future__ import annotations
 
 import dataclasses
+import os
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -114,6 +115,16 @@ class Config:
     pairs: PairsConfig = field(default_factory=PairsConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+
+
+def user_cache_dir() -> Path:
+    """treeplay's user cache (converted models, analyzer findings): ``$TREEPLAY_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/treeplay``, else ``~/.cache/treeplay``."""
+    if os.environ.get("TREEPLAY_CACHE_DIR"):
+        return Path(os.environ["TREEPLAY_CACHE_DIR"]).expanduser()
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "treeplay"
+    return Path.home() / ".cache" / "treeplay"
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:

@@ -25,6 +25,12 @@ from treeplay.errors import DataError
 SCHEMA_VERSION = 1
 
 LANGUAGES = ("python", "c", "cpp", "javascript", "go", "java", "ruby")
+# Each language's usual file extension (no dot), and the language of every extension treeplay reads.
+EXTENSION_OF_LANGUAGE = {"python": "py", "c": "c", "cpp": "cpp", "javascript": "js", "go": "go", "java": "java",
+                         "ruby": "rb"}
+LANGUAGE_OF_EXTENSION = {**{ext: lang for lang, ext in EXTENSION_OF_LANGUAGE.items()},
+                         "h": "c", "cc": "cpp", "cxx": "cpp", "hh": "cpp", "hpp": "cpp",
+                         "jsx": "javascript", "mjs": "javascript", "cjs": "javascript"}
 
 
 @dataclass(frozen=True)

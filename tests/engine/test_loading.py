@@ -8,9 +8,9 @@ import time
 import pytest
 import torch
 
+from treeplay.config import user_cache_dir as cache_dir
 from treeplay.engine.loading import (
     atomic_folder,
-    cache_dir,
     default_model_dir,
     load_model,
     resolve_device,

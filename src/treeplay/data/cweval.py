@@ -13,10 +13,10 @@ from pathlib import Path
 
 from treeplay.data.cwe import canonical_cwe
 from treeplay.errors import DataError
-from treeplay.records import Task, TestSuite
+from treeplay.records import LANGUAGE_OF_EXTENSION, Task, TestSuite
 
 LICENSE = "Apache-2.0 (CWEval)"
-LANG_BY_EXT = {"py": "python", "c": "c", "cpp": "cpp", "cc": "cpp", "js": "javascript", "go": "go"}
+SUPPORTED = frozenset({"python", "c", "cpp", "javascript", "go"})  # the languages CWEval tasks come in
 INSTRUCTION = "Complete the following code. Keep the given signature and write the body of the function."
 _TASK = re.compile(r"^(cwe_(\d+)_\d+)(?:_[a-z]+)?_task\.(\w+)$")
 _FUNC = {
@@ -36,7 +36,7 @@ def import_cweval(root: Path) -> list[Task]:
     tasks = []
     for task_file in sorted(root.rglob("*_task.*")):
         match = _TASK.match(task_file.name)
-        if not match or match.group(3) not in LANG_BY_EXT:
+        if not match or LANGUAGE_OF_EXTENSION.get(match.group(3)) not in SUPPORTED:
             continue
         tasks.append(_task(task_file, match, ini))
     if not tasks:
@@ -45,7 +45,7 @@ def import_cweval(root: Path) -> list[Task]:
 
 
 def _task(task_file: Path, match: re.Match[str], ini: Path | None) -> Task:
-    language = LANG_BY_EXT[match.group(3)]
+    language = LANGUAGE_OF_EXTENSION[match.group(3)]
     text = task_file.read_text(encoding="utf-8")
     lines = text.splitlines(keepends=True)
     marker = next((i for i, ln in enumerate(lines) if "BEGIN SOLUTION" in ln), None)

@@ -14,12 +14,10 @@ from typing import Any
 from treeplay.data.cwe import canonical_cwe
 from treeplay.data.jsonio import iter_jsonl, require
 from treeplay.errors import DataError
-from treeplay.records import Task
+from treeplay.records import LANGUAGE_OF_EXTENSION, Task
 
 LICENSE = "MIT (SafeCoder, eth-sri)"
 FIELDS = ("func_src_before", "func_src_after", "file_name", "vul_type", "description")
-EXT_LANGUAGE = {"py": "python", "js": "javascript", "jsx": "javascript", "rb": "ruby", "c": "c", "h": "c",
-                "cc": "cpp", "cpp": "cpp", "cxx": "cpp", "hpp": "cpp", "go": "go", "java": "java"}
 
 
 def import_safecoder(path: Path) -> list[Task]:
@@ -56,10 +54,10 @@ def task_id(obj: Mapping[str, Any]) -> str:
 
 def language_of(file_name: str, *, path: Path, line: int | None) -> str:
     ext = file_name.rsplit(".", 1)[-1].lower() if "." in file_name else ""
-    if ext not in EXT_LANGUAGE:
+    if ext not in LANGUAGE_OF_EXTENSION:
         raise DataError(f"cannot tell the language of file_name {file_name!r}", file=path, line=line,
-                        fix=f"known extensions: {', '.join(sorted(EXT_LANGUAGE))}")
-    return EXT_LANGUAGE[ext]
+                        fix=f"known extensions: {', '.join(sorted(LANGUAGE_OF_EXTENSION))}")
+    return LANGUAGE_OF_EXTENSION[ext]
 
 
 def _split_from_name(path: Path) -> str | None:

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from treeplay.data.cwe import canonical_cwe
 from treeplay.data.jsonio import read_json, require
-from treeplay.data.safecoder import EXT_LANGUAGE
 from treeplay.errors import DataError
-from treeplay.records import Task
+from treeplay.records import LANGUAGE_OF_EXTENSION, Task
 
 LICENSE = "MIT (SafeCoder sec_eval)"
 SPLITS = ("trained", "trained-new", "not-trained")
@@ -42,7 +41,7 @@ def _scenario(info_path: Path, split: str | None) -> Task:
     require(info, ("language", "cwe"), path=info_path, line=None)
     folder = info_path.parent
     ext = info["language"]
-    language = EXT_LANGUAGE.get(ext)
+    language = LANGUAGE_OF_EXTENSION.get(ext)
     if language is None:
         raise DataError(f"unknown language {ext!r}", file=info_path)
     file_ctx, func_ctx = folder / f"file_context.{ext}", folder / f"func_context.{ext}"

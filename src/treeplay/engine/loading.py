@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from treeplay.config import user_cache_dir
 from treeplay.errors import ModelError
 
 DEFAULT_MODEL = "default"
@@ -45,15 +46,6 @@ class LoadedModel:
     path: str  # the folder or id actually loaded
     device: Any  # torch.device
     dtype: Any  # torch.dtype
-
-
-def cache_dir() -> Path:
-    """treeplay's user cache: ``$TREEPLAY_CACHE_DIR``, ``$XDG_CACHE_HOME/treeplay`` or ``~/.cache/treeplay``."""
-    if os.environ.get("TREEPLAY_CACHE_DIR"):
-        return Path(os.environ["TREEPLAY_CACHE_DIR"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "treeplay"
-    return Path.home() / ".cache" / "treeplay"
 
 
 def default_gguf_path() -> Path:
@@ -76,7 +68,7 @@ def default_model_dir(root: Path | None = None) -> Path:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
     stamp = f"{version}-{gguf.stat().st_size}"
-    target = (root or cache_dir()) / "models" / f"smollm2-135m-instruct-{stamp}"
+    target = (root or user_cache_dir()) / "models" / f"smollm2-135m-instruct-{stamp}"
     if (target / _MARKER).is_file():
         return target
     _convert_default(gguf, target, stamp)

@@ -19,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,6 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from treeplay.config import user_cache_dir
 from treeplay.records import Finding
 
 FILENAME = "findings-v1.sqlite"
@@ -45,12 +45,7 @@ DEFAULT: Any = _Default()
 
 def cache_dir(path: str | Path | None = None) -> Path:
     """The folder holding the cache file, by the precedence in the module docstring."""
-    if path is not None:
-        return Path(path)
-    if os.environ.get("TREEPLAY_CACHE_DIR"):
-        return Path(os.environ["TREEPLAY_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "treeplay"
+    return Path(path) if path is not None else user_cache_dir()
 
 
 def cache_key(tool: str, version: str, language: str, code: str) -> str:

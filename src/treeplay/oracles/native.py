@@ -37,9 +37,9 @@ from pathlib import Path
 from treeplay.errors import ToolMissingError
 from treeplay.oracles import proc
 from treeplay.oracles.sandbox import Sandbox
-from treeplay.records import TestSuite
+from treeplay.records import EXTENSION_OF_LANGUAGE, TestSuite
 
-EXTENSIONS = {"python": "py", "c": "c", "javascript": "js"}
+EXTENSIONS = {lang: EXTENSION_OF_LANGUAGE[lang] for lang in ("python", "c", "javascript")}  # what it runs
 
 # Runs every test_* function of one test file; prints a result line tagged with a per-run token.
 _HARNESS = r'''

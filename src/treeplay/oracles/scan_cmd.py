@@ -25,13 +25,8 @@ from typing import Any
 
 from treeplay.errors import DataError, UsageError
 from treeplay.oracles.base import SEVERITIES, Program
+from treeplay.records import LANGUAGE_OF_EXTENSION
 
-# File extension -> treeplay language.
-LANGUAGE_OF = {
-    ".py": "python", ".c": "c", ".h": "c", ".cc": "cpp", ".cpp": "cpp", ".cxx": "cpp", ".hh": "cpp",
-    ".hpp": "cpp", ".js": "javascript", ".mjs": "javascript", ".cjs": "javascript", ".go": "go",
-    ".java": "java", ".rb": "ruby",
-}
 _SKIP_DIRS = {"__pycache__", "node_modules", "venv", ".venv", "site-packages"}
 
 EPILOG = """\
@@ -102,12 +97,13 @@ def iter_source_files(paths: Sequence[Path]) -> Iterator[Path]:
                 parts = child.relative_to(path).parts
                 if any(p.startswith(".") or p in _SKIP_DIRS for p in parts[:-1]):
                     continue
-                if child.is_file() and child.suffix.lower() in LANGUAGE_OF and not child.name.startswith("."):
+                if child.is_file() and _language(child) is not None and not child.name.startswith("."):
                     yield child
         elif path.is_file():
-            if path.suffix.lower() not in LANGUAGE_OF:
+            if _language(path) is None:
+                known = ", ".join("." + ext for ext in sorted(LANGUAGE_OF_EXTENSION))
                 raise UsageError(f"{path}: unknown language for extension '{path.suffix}'",
-                                 fix=f"scan files ending in {', '.join(sorted(LANGUAGE_OF))}")
+                                 fix=f"scan files ending in {known}")
             yield path
         else:
             raise DataError("no such file or folder", file=path, fix="check the path")
@@ -120,7 +116,7 @@ def load_programs(paths: Sequence[Path]) -> list[Program]:
         key = str(path)
         if key not in programs:
             code = path.read_text(encoding="utf-8", errors="replace")
-            programs[key] = Program(key=key, language=LANGUAGE_OF[path.suffix.lower()], code=code)
+            programs[key] = Program(key=key, language=_language(path), code=code)
     return list(programs.values())
 
 
@@ -144,3 +140,8 @@ def render(programs: Sequence[Program], found: dict[str, Any], fmt: str, analyze
     lines.append(f"{total} finding(s) in {flagged} of {len(programs)} file(s) "
                  f"(analyzers: {', '.join(analyzers)})")
     return "\n".join(lines) + "\n"
+
+
+def _language(path: Path) -> str | None:
+    """treeplay language of a file, by its extension (None: not a language treeplay scans)."""
+    return LANGUAGE_OF_EXTENSION.get(path.suffix.lower().lstrip("."))

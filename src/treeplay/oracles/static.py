@@ -35,14 +35,11 @@ from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
 from treeplay.oracles.base import SEVERITIES, Oracle, Program, severity_at_least
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
-from treeplay.records import Finding
+from treeplay.records import EXTENSION_OF_LANGUAGE, Finding
 
 DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder")
 ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
 
-# File extension per treeplay language; the analyzers pick their parser from it.
-EXTENSIONS = {"python": "py", "c": "c", "cpp": "cpp", "javascript": "js", "go": "go", "java": "java",
-              "ruby": "rb"}
 
 
 # ------------------------------------------------------------------------------------------- shared helpers
@@ -110,7 +107,7 @@ def batch_folder(programs: Sequence[Program]) -> Iterator[tuple[Path, dict[str, 
         folder = Path(tmp)
         names: dict[str, str] = {}
         for index, prog in enumerate(programs):
-            name = f"p{index:05d}.{EXTENSIONS.get(prog.language, 'txt')}"
+            name = f"p{index:05d}.{EXTENSION_OF_LANGUAGE.get(prog.language, 'txt')}"
             (folder / name).write_text(prog.code, encoding="utf-8")
             names[name] = prog.key
         yield folder, names

@@ -21,9 +21,9 @@ from pathlib import Path
 
 from treeplay.data.cwe import canonical_cwe
 from treeplay.errors import DataError
-from treeplay.records import Task, TestSuite
+from treeplay.records import EXTENSION_OF_LANGUAGE, Task, TestSuite
 
-EXT = {"python": "py", "c": "c", "javascript": "js"}
+EXT = {lang: EXTENSION_OF_LANGUAGE[lang] for lang in ("python", "c", "javascript")}  # native test languages
 LICENSE = "Apache-2.0 (treeplay builtin task set)"
 
 
