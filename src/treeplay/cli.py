@@ -103,6 +103,9 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                                           "reference, vulnerable variants, functional and security tests).")
     builtin.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
     builtin.add_argument("--language", action="append", help="keep only this language (repeatable)")
+    builtin.add_argument("--split", choices=("train", "test"),
+                         help="keep only this split (test = 14 held-out Python tasks, 4 of them with CWEs that no "
+                              "train task has)")
     builtin.set_defaults(func=_data_builtin)
 
 
@@ -140,6 +143,8 @@ def _data_builtin(args: argparse.Namespace) -> int:
     tasks = load_builtin()
     if args.language:
         tasks = [t for t in tasks if t.language in set(args.language)]
+    if args.split:
+        tasks = [t for t in tasks if t.split == args.split]
     n = write_jsonl(args.output, tasks)
     print(f"wrote {n} builtin tasks to {args.output}")
     return 0

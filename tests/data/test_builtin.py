@@ -71,3 +71,14 @@ def test_vulnerable_variants_pass_functional_and_fail_security_tests(task, sandb
         outcome = run_native_tests(task.tests, task.language, variant, sandbox=sandbox)
         assert outcome.parsed and outcome.functional, outcome
         assert outcome.secure_tests is False, outcome
+
+
+def test_builtin_split_holds_out_python_tasks_with_seen_and_unseen_cwes():
+    tasks = load_builtin()
+    assert {t.split for t in tasks} == {"train", "test"}
+    test = [t for t in tasks if t.split == "test"]
+    assert len(test) == 14 and {t.language for t in test} == {"python"}
+    seen = {c for t in tasks if t.split == "train" for c in t.cwes}
+    unseen_tasks = [t.id for t in test if not set(t.cwes) & seen]
+    assert len(unseen_tasks) == 4  # CWEs the demo's training never shows: the transfer case
+    assert len(test) - len(unseen_tasks) == 10
