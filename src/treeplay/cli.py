@@ -37,14 +37,13 @@ STAGES = (
     ("treeplay.engine.grow_cmd", "add_grow_parser"),
     ("treeplay.oracles.scan_cmd", "add_scan_parser"),
     ("treeplay.tree.pairs_cmd", "add_pairs_parser"),
+    ("treeplay.eval.eval_cmd", "add_eval_parser"),
+    ("treeplay.eval.report_cmd", "add_report_parser"),
 )
 
 # Stage commands whose implementation belongs to later parts of the project. Each says so plainly.
 PENDING = {
     "train": ("train the main player: sft | dpo | spin | tsp", "the training work"),
-    "eval": ("evaluate a model or generations: spr@1, secure@1, func@1, sec@1, func-sec@1",
-             "the evaluation work"),
-    "report": ("write report.md / report.html with plots for one or more runs", "the evaluation work"),
     "selfplay": ("run T self-play iterations end to end from a config, resumable", "the evaluation work"),
     "demo": ("the embedded default model on builtin tasks, end to end, in minutes", "the evaluation work"),
 }

@@ -89,6 +89,12 @@ class TrainConfig:
     max_grad_norm: float = 1.0
     bf16: bool = True  # used on GPU only
     seed: int = 0
+    weight_decay: float = 0.0  # AdamW
+    max_steps: int | None = None  # optimizer steps to run (the schedule spans them); None = epochs
+    save_steps: int = 50  # checkpoint every N optimizer steps (and at the end)
+    keep_checkpoints: int = 2  # the most recent checkpoints kept
+    max_pairs: int | None = None  # tsp: pack at most this many pairs of a tree per forward pass (memory)
+    spin_samples: int = 1  # spin: programs the opponent samples per task (as grow.temperature/top_p/...)
 
 
 @dataclass(frozen=True)
@@ -99,6 +105,13 @@ class EvalConfig:
     top_p: float = 0.9
     max_new_tokens: int = 512
     seed: int = 0
+    backend: str = "hf"  # hf | openai (generation; as grow.backend)
+    endpoint: str | None = None  # openai: the server's base URL
+    stop: str = "function"  # function (end of the function the prefix opens) | none
+    bootstrap: int = 1000  # resamples of the percentile bootstrap behind the pass@k intervals
+    data: str | None = None  # the benchmark's input for its importer (all benchmarks but builtin)
+    limit: int | None = None  # only the first N tasks of the benchmark
+    every_iteration: bool = True  # selfplay: evaluate after every iteration, not only the last
 
 
 @dataclass(frozen=True)

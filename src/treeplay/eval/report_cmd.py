@@ -1,0 +1,63 @@
+"""``treeplay report``: one Markdown + HTML report (with PNG plots) comparing one or more runs."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from treeplay.errors import UsageError
+
+EPILOG = """\
+what a RUN_DIR can be:
+  a self-play run     runs/<name>/ as `treeplay selfplay` writes it: eval/iter_<t>/<benchmark>/metrics.json
+                      (iteration 0 = the base model), iter_<t>/model/metrics.jsonl (training log), config.yaml
+  an eval folder      the --out of `treeplay eval` (DIR/metrics.json), or a folder of them
+                      (DIR/<benchmark>/metrics.json): one row, labelled by the folder name
+
+what the report shows:
+  methods table       base (iteration 0 of the first self-play run), then each run at its final iteration, labelled
+                      SFT / DPO / SPIN (self-play) / TSP (paper) / TSP (verified): SPR@1, secure@1, func-sec@1
+                      with 95% CIs, and n, per benchmark
+  per CWE, per language, seen vs unseen CWEs with the reduction in vulnerable programs vs base,
+  metrics over iterations, training curves (loss, reward margin, accuracy per step)
+It writes OUT/report.md, OUT/report.html (self-contained: plots embedded, no external files) and OUT/plots/*.png.
+
+examples:
+  treeplay report runs/tsp-paper
+  treeplay report runs/spin runs/tsp-paper runs/tsp-verified -o reports/compare
+  treeplay report runs/tsp-paper eval/codellama-sft --no-plots
+"""
+
+
+def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add ``treeplay report`` to ``subparsers`` and return its parser."""
+    summary = "write report.md / report.html with plots comparing one or more runs"
+    parser = subparsers.add_parser("report", help=summary, description="W" + summary[1:] + ".", epilog=EPILOG,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("runs", nargs="+", metavar="RUN_DIR",
+                        help="run directories or eval folders; iteration 0 of the first self-play run is the base")
+    parser.add_argument("-o", "--out", type=Path, help="folder for the report (default: the first RUN_DIR)")
+    parser.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
+    parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/); checked like every stage's")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
+    parser.set_defaults(func=run_report)
+    return parser
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Handler of ``treeplay report``."""
+    from treeplay.config import load_config
+    from treeplay.eval.report import collect_runs, write_report
+
+    # argparse hands every positional to RUN_DIR (it is greedy); a KEY=VALUE that is not a folder is an override
+    runs = [Path(p) for p in args.runs if "=" not in p or Path(p).exists()]
+    overrides = [p for p in args.runs if "=" in p and not Path(p).exists()] + list(args.overrides or [])
+    load_config(args.config, overrides)  # a bad config is reported before anything is read
+    if not runs:
+        raise UsageError("no RUN_DIR given (only KEY=VALUE overrides)", fix="name at least one run directory")
+    collected = collect_runs(runs)
+    report = write_report(collected, args.out or runs[0], plots=not args.no_plots)
+    print(f"compared {len(collected)} run(s): " + ", ".join(r.name for r in collected))
+    print(f"wrote {report.markdown} and {len(report.plots)} plot(s) under {report.markdown.parent / 'plots'}")
+    print(f"report: {report.html}")
+    return 0

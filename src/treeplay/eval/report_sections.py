@@ -1,0 +1,313 @@
+"""The document of a treeplay report: its sections as blocks, and their Markdown and HTML renderings.
+
+Each section takes the runs (or the comparison rows: base, then each run at its final iteration) and, when
+``plot_dir`` is given, draws its PNGs there. A section without data says so in one sentence instead of vanishing,
+so a reader can tell "no per-CWE results" from "the report forgot them".
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Union
+
+from treeplay.eval import plots as plotting
+from treeplay.eval.report import (
+    METRICS,
+    SPLITS,
+    TITLES,
+    Row,
+    Run,
+    benchmarks_of,
+    comparison_rows,
+    count_cell,
+    metric_cell,
+    pct,
+    primary_metric,
+    reduction,
+    run_labels,
+)
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A section title (level 1 = the report's title)."""
+
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class Para:
+    """A paragraph of plain text."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table of already formatted cells; the first column is the row's name."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A PNG written under the report's plots/ folder, with its caption."""
+
+    path: Path
+    caption: str
+
+
+Block = Union[Heading, Para, Table, Figure]  # what a section yields and both renderers read
+
+
+def slug(text: str) -> str:
+    """A file-name-safe form of a run or benchmark name."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "x"
+
+
+def render_markdown(blocks: Sequence[Block], out_dir: Path) -> str:
+    """The report as Markdown; figures link to their PNG relative to ``out_dir``."""
+    lines: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            lines += ["#" * block.level + " " + block.text, ""]
+        elif isinstance(block, Para):
+            lines += [block.text, ""]
+        elif isinstance(block, Table):
+            cells = [[c.replace("|", "\\|") for c in row] for row in (block.header, *block.rows)]
+            lines.append("| " + " | ".join(cells[0]) + " |")
+            lines.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(cells[0]))) + "|")
+            lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
+            lines.append("")
+        else:
+            lines += [f"![{block.caption}]({block.path.relative_to(out_dir).as_posix()})", ""]
+    return "\n".join(lines)
+
+
+CSS = """body{font-family:system-ui,-apple-system,sans-serif;max-width:1150px;margin:2em auto;padding:0 1em;color:#222}
+h1,h2,h3{color:#123}table{border-collapse:collapse;margin:.5em 0 1.5em;font-size:.92em}
+th,td{border:1px solid #ccc;padding:4px 9px;text-align:right}th{background:#f2f4f7}
+td:first-child,th:first-child{text-align:left}figure{margin:1em 0 2em}img{max-width:100%;border:1px solid #eee}
+figcaption{color:#555;font-size:.9em}p{line-height:1.45}"""
+
+
+def render_html(blocks: Sequence[Block], title: str) -> str:
+    """The report as one HTML page with inline CSS and every PNG embedded as a data URI (no external files)."""
+    esc = html.escape
+    body: list[str] = []
+    for block in blocks:
+        if isinstance(block, Heading):
+            body.append(f"<h{block.level}>{esc(block.text)}</h{block.level}>")
+        elif isinstance(block, Para):
+            body.append(f"<p>{esc(block.text)}</p>")
+        elif isinstance(block, Table):
+            head = "".join(f"<th>{esc(c)}</th>" for c in block.header)
+            rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in block.rows)
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        else:
+            data = base64.b64encode(block.path.read_bytes()).decode("ascii")
+            body.append(f'<figure><img alt="{esc(block.caption)}" src="data:image/png;base64,{data}">'
+                        f"<figcaption>{esc(block.caption)}</figcaption></figure>")
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>'
+            f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
+
+
+def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
+    """The whole report: runs, methods table, per CWE, seen/unseen, per language, iterations, training."""
+    rows = comparison_rows(runs)
+    benches = benchmarks_of(runs)
+    blocks: list[Block] = [Heading("treeplay report", 1)]
+    blocks += _runs_section(runs)
+    blocks += _methods_section(rows, benches)
+    blocks += _groups_section(rows, benches, "by_cwe", "CWE", plot_dir)
+    blocks += _splits_section(rows, benches, plot_dir)
+    blocks += _groups_section(rows, benches, "by_language", "language", plot_dir)
+    blocks += _iterations_section(runs, benches, plot_dir)
+    blocks += _training_section(runs, plot_dir)
+    return blocks
+
+
+def _runs_section(runs: Sequence[Run]) -> list[Block]:
+    labels = run_labels(runs)
+    table = tuple((r.name, labels[r.name], "self-play" if r.selfplay else "eval", r.model or "n/a",
+                   ", ".join(str(t) for t in sorted(r.evals)) if r.selfplay else "-",
+                   ", ".join(benchmarks_of([r])), str(r.path)) for r in runs)
+    return [Heading("Runs"), Table(("run", "label", "kind", "model", "iterations evaluated", "benchmarks", "path"),
+                                   table)]
+
+
+def _methods_section(rows: Sequence[Row], benches: Sequence[str]) -> list[Block]:
+    header = ["method", "iteration"]
+    for bench in benches:
+        header += [*(f"{bench} {TITLES[m]}" for m in METRICS), f"{bench} n"]
+    table = []
+    for row in rows:
+        cells = [row.label, str(row.iteration) if row.run.selfplay else "-"]
+        for bench in benches:
+            metrics = row.results.get(bench)
+            cells += [*(metric_cell(metrics, m) for m in METRICS), count_cell((metrics or {}).get("n"))]
+        table.append(tuple(cells))
+    base = next((r for r in rows if r.base), None)
+    note = (f"Base = iteration 0 of {base.run.name} (the model before training); " if base else "") + \
+        ("the other rows are each run at its final evaluated iteration. Values are percentages with the 95% "
+         "confidence interval in brackets; n = programs evaluated; n/a = not measured (func-sec@1 needs tests).")
+    return [Heading("Methods"), Para(note), Table(tuple(header), tuple(table))]
+
+
+def _colors(rows: Sequence[Row]) -> dict[str, str]:
+    """One colour per method label (matplotlib's cycle: C0 = base), the same in every plot of the report."""
+    return {row.label: f"C{i % 10}" for i, row in enumerate(rows)}
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    """Sort key that puts CWE-22 before CWE-178 and then names alphabetically."""
+    return tuple(int(p) if p.isdigit() else p for p in re.split(r"(\d+)", text))
+
+
+def _groups_section(rows: Sequence[Row], benches: Sequence[str], key: str, noun: str,
+                    plot_dir: Path | None) -> list[Block]:
+    """Per-CWE or per-language results: a table per benchmark (rows = groups, columns = methods) and bars."""
+    blocks: list[Block] = [Heading(f"Per {noun}")]
+    for bench in benches:
+        groups = [(row.results.get(bench) or {}).get(key) or {} for row in rows]
+        names = sorted({name for g in groups for name in g}, key=_natural)
+        if not names:
+            continue
+        metric = primary_metric([g[name] for g in groups for name in g])
+        table = []
+        for name in names:
+            n = next((g[name]["n"] for g in groups if name in g and g[name].get("n") is not None), None)
+            table.append((name, count_cell(n), *(metric_cell(g.get(name), metric, with_ci=False) for g in groups)))
+        blocks += [Heading(f"{bench}: {TITLES[metric]} per {noun}", 3),
+                   Table((noun, "n", *(row.label for row in rows)), tuple(table))]
+        if plot_dir is not None:
+            series = {row.label: [(g.get(name) or {}).get(metric) for name in names]
+                      for row, g in zip(rows, groups, strict=True)}
+            path = plotting.grouped_bars(plot_dir / f"{key.removeprefix('by_')}_{slug(bench)}.png",
+                                         title=f"{bench}: {TITLES[metric]} per {noun}", categories=names,
+                                         series=series, ylabel=TITLES[metric], colors=_colors(rows))
+            blocks.append(Figure(path, f"{bench}: {TITLES[metric]} per {noun}, methods side by side"))
+    if len(blocks) == 1:
+        blocks.append(Para(f"No per-{noun} results in these runs."))
+    return blocks
+
+
+def _splits_section(rows: Sequence[Row], benches: Sequence[str], plot_dir: Path | None) -> list[Block]:
+    """Seen vs unseen CWEs and the reduction in vulnerable programs vs the base model, per split."""
+    blocks: list[Block] = [
+        Heading("Seen vs unseen CWEs, and vulnerable programs vs base"),
+        Para("reduction = 1 - vulnerable(method) / vulnerable(base), per split: 60% means 60% fewer vulnerable "
+             "programs than the base model; negative means more. Seen = CWEs in the training data.")]
+    base = rows[0] if rows and rows[0].base else None
+    if base is None:
+        return [*blocks, Para("No base model (iteration 0 of a self-play run) among the runs: no reductions.")]
+    for bench in benches:
+        parts = ["all", *(s for s in SPLITS if any((r.results.get(bench) or {}).get(s) for r in rows))]
+
+        def split(row: Row, part: str, bench: str = bench) -> Mapping[str, Any]:
+            metrics = row.results.get(bench) or {}
+            return metrics if part == "all" else metrics.get(part) or {}
+
+        metric = primary_metric([split(r, p) for r in rows for p in parts])
+        header = ["method"]
+        for part in parts:
+            header += [f"{part} {TITLES[metric]}", f"{part} vulnerable", f"{part} reduction"]
+        table, series = [], {}
+        for row in rows:
+            cells, cuts = [row.label], []
+            for part in parts:
+                cut = None if row.base else reduction(split(row, part).get("vulnerable"),
+                                                      split(base, part).get("vulnerable"))
+                cuts.append(cut)
+                cells += [metric_cell(split(row, part), metric, with_ci=False),
+                          count_cell(split(row, part).get("vulnerable")), "(base)" if row.base else pct(cut)]
+            table.append(tuple(cells))
+            if not row.base:
+                series[row.label] = cuts
+        blocks += [Heading(bench, 3), Table(tuple(header), tuple(table))]
+        if plot_dir is not None and any(v is not None for cuts in series.values() for v in cuts):
+            path = plotting.grouped_bars(plot_dir / f"reduction_{slug(bench)}.png", categories=parts, series=series,
+                                         title=f"{bench}: fewer vulnerable programs than the base model",
+                                         ylabel="reduction vs base", colors=_colors(rows))
+            blocks.append(Figure(path, f"{bench}: reduction in vulnerable programs vs base, per split"))
+    return blocks
+
+
+def _iterations_section(runs: Sequence[Run], benches: Sequence[str], plot_dir: Path | None) -> list[Block]:
+    """Each self-play run's metrics at every evaluated iteration (0 = base), one line per run."""
+    blocks: list[Block] = [Heading("Metrics over iterations")]
+    labels = run_labels(runs)
+    selfplay = [r for r in runs if r.selfplay]
+    for bench in benches:
+        points = {r.name: [(t, r.evals[t][bench]) for t in sorted(r.evals) if bench in r.evals[t]] for r in selfplay}
+        points = {name: p for name, p in points.items() if p}
+        if not points:
+            continue
+        iterations = sorted({t for p in points.values() for t, _ in p})
+        metric = primary_metric([m for p in points.values() for _, m in p])
+        table = tuple((labels[name], *(metric_cell(dict(p).get(t), metric, with_ci=False) for t in iterations))
+                      for name, p in points.items())
+        blocks += [Heading(f"{bench}: {TITLES[metric]} by iteration", 3),
+                   Table(("method", *(f"iter {t}" for t in iterations)), table)]
+        if plot_dir is not None:
+            panels = {TITLES[m]: {labels[name]: [(t, x[m]) for t, x in p if isinstance(x.get(m), (int, float))]
+                                  for name, p in points.items()} for m in METRICS}
+            panels = {k: v for k, v in panels.items() if any(v.values())} or {TITLES[metric]: {}}
+            path = plotting.line_panels(plot_dir / f"iterations_{slug(bench)}.png", title=f"{bench} by iteration",
+                                        panels=panels, xlabel="iteration", percent=tuple(panels),
+                                        colors=_colors(comparison_rows(runs)))
+            blocks.append(Figure(path, f"{bench}: metrics at each iteration (0 = base model), one line per run"))
+    if len(blocks) == 1:
+        blocks.append(Para("No self-play runs with evaluated iterations."))
+    return blocks
+
+
+CURVE_TITLES = {"loss": "loss", "margin": "reward margin", "accuracy": "accuracy"}
+
+
+def _last(log: Sequence[Mapping[str, Any]], key: str) -> Any:
+    return next((row[key] for row in reversed(log) if isinstance(row.get(key), (int, float))), None)
+
+
+def _curve(log: Sequence[Mapping[str, Any]], key: str) -> list[tuple[float, float]]:
+    """(step, value) for every logged step that has ``key`` (SFT logs have no margin or accuracy)."""
+    return [(row.get("step", i + 1), row[key]) for i, row in enumerate(log) if isinstance(row.get(key), (int, float))]
+
+
+def _number(value: Any, spec: str, suffix: str = "") -> str:
+    return f"{value:{spec}}{suffix}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "n/a"
+
+
+def _training_section(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
+    """Per run: a table per iteration (steps, final loss / margin / accuracy, pairs, time) and the curves."""
+    blocks: list[Block] = [Heading("Training curves")]
+    labels = run_labels(runs)
+    for run in (r for r in runs if r.training or r.states):
+        table = []
+        for t in sorted(set(run.training) | set(run.states)):
+            log, state = run.training.get(t, ()), run.states.get(t, {})
+            table.append((str(t), count_cell(state.get("global_step", len(log) or None)),
+                          _number(state.get("epoch", _last(log, "epoch")), "g"), _number(_last(log, "loss"), ".4f"),
+                          _number(_last(log, "margin"), ".3f"), pct(_last(log, "accuracy")),
+                          count_cell(state.get("pairs")), _number(state.get("wall_s"), ".1f", " s")))
+        blocks += [Heading(f"{labels[run.name]}: run {run.name}", 3),
+                   Table(("iteration", "steps", "epochs", "final loss", "final margin", "final accuracy", "pairs",
+                          "wall time"), tuple(table))]
+        if plot_dir is not None and run.training:
+            panels = {title: {f"iteration {t}": _curve(log, curve) for t, log in sorted(run.training.items())}
+                      for curve, title in CURVE_TITLES.items()}
+            panels = {k: v for k, v in panels.items() if k == "loss" or any(v.values())}  # SFT logs: loss only
+            path = plotting.line_panels(plot_dir / f"training_{slug(run.name)}.png", panels=panels, xlabel="step",
+                                        title=f"{labels[run.name]}: training", percent=("accuracy",))
+            blocks.append(Figure(path, f"{labels[run.name]}: loss, reward margin and accuracy per optimizer step, "
+                                       "one line per iteration"))
+    if len(blocks) == 1:
+        blocks.append(Para("No training logs (iter_<t>/model/metrics.jsonl) in these runs."))
+    return blocks

@@ -1,0 +1,159 @@
+"""Every metric of metrics.json on hand-made Verdicts with known counts (no analyzer, no sandbox)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from treeplay.eval.metrics import (
+    bootstrap_interval,
+    eval_metrics,
+    metric_block,
+    pass_at_k,
+    verdict_flags,
+    wilson_interval,
+)
+from treeplay.records import Finding, Task, Verdict
+
+from .fixtures import square_task
+
+HIGH = Finding(tool="fake", rule="r", cwe="CWE-78", line=1, severity="high", message="m")
+LOW = Finding(tool="fake", rule="r", cwe="CWE-78", line=1, severity="low", message="m")
+
+
+def v(task_id: str, k: int, *, parsed: bool = True, findings: tuple = (), functional: bool | None = None,
+      sec: bool | None = None) -> Verdict:
+    return Verdict(candidate_id=f"{task_id}/s{k}", task_id=task_id, parsed=parsed, findings=findings,
+                   functional=functional, secure_tests=sec)
+
+
+def plain(task_id: str, cwe: str, language: str = "python") -> Task:
+    return Task(id=task_id, language=language, cwes=(cwe,), prompt="p")
+
+
+# Five programs without tests: one does not parse, two of the four that parse are flagged.
+STATIC = [v("a", 0, findings=(HIGH,)), v("b", 0), v("c", 0, findings=(HIGH,)), v("d", 0), v("e", 0, parsed=False)]
+STATIC_TASKS = {"a": plain("a", "CWE-78"), "b": plain("b", "CWE-78"), "c": plain("c", "CWE-502"),
+                "d": plain("d", "CWE-89", "javascript"), "e": plain("e", "CWE-22")}
+
+
+def test_spr_leaves_unparsable_programs_out_and_secure_counts_them_as_failures():
+    m = eval_metrics(STATIC, STATIC_TASKS)
+    assert (m["n"], m["tasks"], m["with_tests"], m["parsed"], m["flagged"], m["vulnerable"]) == (5, 5, 0, 4, 2, 2)
+    assert m["spr@1"] == pytest.approx(1 - 2 / 4)
+    assert m["secure@1"] == pytest.approx(2 / 5)
+    assert m["func@1"] is None and m["sec@1"] is None and m["func-sec@1"] is None
+    assert "func@5" not in m  # one sample per task
+    assert m["ci95"]["spr@1"] == pytest.approx(list(wilson_interval(2, 4)))
+    assert m["ci95"]["secure@1"] == pytest.approx(list(wilson_interval(2, 5)))
+    assert set(m["ci95"]) == {"spr@1", "secure@1"}
+
+
+def test_spr_is_null_when_nothing_parses():
+    m = metric_block([v("e", 0, parsed=False)], STATIC_TASKS, n_samples=1)
+    assert m["spr@1"] is None and m["secure@1"] == 0.0 and "spr@1" not in m["ci95"]
+
+
+def test_findings_below_the_severity_do_not_flag():
+    assert not verdict_flags(v("a", 0, findings=(LOW,))).flagged
+    assert verdict_flags(v("a", 0, findings=(LOW,)), "low").flagged
+
+
+def test_wilson_interval_matches_the_textbook_value():
+    low, high = wilson_interval(8, 10)
+    assert (round(low, 4), round(high, 4)) == (0.4902, 0.9433)
+    assert wilson_interval(0, 0) is None
+    assert wilson_interval(0, 10)[0] == 0.0
+
+
+@pytest.mark.parametrize("n, c, k", [(5, 2, 1), (5, 2, 5), (10, 3, 5), (10, 0, 10), (20, 7, 10)])
+def test_pass_at_k_equals_the_closed_form(n, c, k):
+    expected = 1 - math.comb(n - c, k) / math.comb(n, k) if n - c >= k else 1.0
+    assert pass_at_k(n, c, k) == pytest.approx(expected)
+
+
+def test_pass_at_k_hand_values():
+    assert pass_at_k(5, 2, 1) == pytest.approx(0.4)  # c / n
+    assert pass_at_k(5, 2, 5) == 1.0  # 5 draws from 5 always include a passing one
+    assert pass_at_k(10, 3, 5) == pytest.approx(1 - 21 / 252)
+    with pytest.raises(ValueError):
+        pass_at_k(3, 1, 5)
+
+
+# One task with tests and five samples (functional, security): see tests/eval/fixtures.SQUARE_PROGRAMS.
+TESTED = [v("sq", 0, functional=True, sec=True), v("sq", 1, functional=True, sec=True),
+          v("sq", 2, functional=True, sec=False), v("sq", 3, functional=False, sec=True),
+          v("sq", 4, parsed=False, functional=False, sec=False)]
+
+
+def test_func_sec_and_func_sec_at_k_follow_the_unbiased_estimator():
+    m = eval_metrics(TESTED, {"sq": square_task()})
+    assert (m["n"], m["tasks"], m["with_tests"], m["parsed"], m["flagged"]) == (5, 1, 1, 4, 0)
+    assert m["func@1"] == pytest.approx(3 / 5) and m["sec@1"] == pytest.approx(3 / 5)
+    assert m["func-sec@1"] == pytest.approx(2 / 5)
+    assert m["func@5"] == m["sec@5"] == m["func-sec@5"] == 1.0
+    assert "func@10" not in m
+    assert m["secure@1"] == pytest.approx(3 / 5)  # parsed, no finding, security tests not failed
+    assert m["vulnerable"] == 1  # the parsed program that fails its security test
+    assert m["ci95"]["func-sec@1"] == [pytest.approx(0.4), pytest.approx(0.4)]  # one task: nothing to resample
+
+
+def test_pass_at_k_averages_over_tasks_and_skips_tasks_without_tests():
+    other = [v("sq2", k, functional=k == 0, sec=True) for k in range(5)]
+    untested = [v("u", k) for k in range(5)]
+    tasks = {"sq": square_task(), "sq2": square_task("sq2"), "u": plain("u", "CWE-78")}
+    m = eval_metrics(TESTED + other + untested, tasks)
+    assert m["tasks"] == 3 and m["with_tests"] == 2
+    assert m["func@1"] == pytest.approx((3 / 5 + 1 / 5) / 2)
+    assert m["func@5"] == pytest.approx(1.0)
+    assert m["func-sec@1"] == pytest.approx((2 / 5 + 1 / 5) / 2)
+
+
+def test_a_task_with_fewer_samples_limits_k():
+    tasks = {"sq": square_task(), "sq2": square_task("sq2")}
+    m = eval_metrics(TESTED + [v("sq2", 0, functional=True, sec=True)], tasks)
+    assert "func@5" not in m and m["func@1"] == pytest.approx((3 / 5 + 1) / 2)
+
+
+def test_bootstrap_is_seeded_and_brackets_the_mean():
+    scores = [0.0, 1.0, 1.0, 0.0, 1.0, 0.5, 0.2, 0.9]
+    first = bootstrap_interval(scores, seed="x", resamples=500)
+    assert first == bootstrap_interval(scores, seed="x", resamples=500)
+    assert first != bootstrap_interval(scores, seed="y", resamples=500)
+    assert first[0] <= sum(scores) / len(scores) <= first[1]
+    assert bootstrap_interval([], seed=0) is None
+
+
+def test_splits_by_cwe_and_language_hold_the_same_metric_keys():
+    m = eval_metrics(STATIC, STATIC_TASKS)
+    assert set(m["by_cwe"]) == {"CWE-22", "CWE-502", "CWE-78", "CWE-89"}
+    cwe78 = m["by_cwe"]["CWE-78"]
+    assert (cwe78["n"], cwe78["parsed"], cwe78["flagged"], cwe78["spr@1"], cwe78["secure@1"]) == (2, 2, 1, 0.5, 0.5)
+    assert m["by_cwe"]["CWE-502"]["spr@1"] == 0.0 and m["by_cwe"]["CWE-22"]["spr@1"] is None
+    assert m["by_language"]["javascript"]["n"] == 1 and m["by_language"]["python"]["n"] == 4
+    assert m["by_language"]["python"]["spr@1"] == pytest.approx(1 - 2 / 3)
+    top = {k for k in m if k not in ("by_cwe", "by_language")}
+    assert set(cwe78) == top
+    assert "seen" not in m
+
+
+def test_seen_and_unseen_split_on_the_training_cwes():
+    m = eval_metrics(STATIC, STATIC_TASKS, seen_cwes={"CWE-78", "CWE-89"})
+    seen, unseen = m["seen"], m["unseen"]
+    assert (seen["n"], seen["parsed"], seen["flagged"]) == (3, 3, 1)
+    assert seen["spr@1"] == pytest.approx(2 / 3) and seen["secure@1"] == pytest.approx(2 / 3)
+    assert (unseen["n"], unseen["parsed"], unseen["flagged"]) == (2, 1, 1)
+    assert unseen["spr@1"] == 0.0 and unseen["secure@1"] == 0.0
+    empty = eval_metrics(STATIC, STATIC_TASKS, seen_cwes=set())["seen"]
+    assert empty["n"] == 0 and empty["spr@1"] is None
+
+
+def test_metrics_and_the_eval_parser_import_neither_torch_nor_subprocess():
+    import subprocess
+    import sys
+
+    code = ("import sys, treeplay.eval.metrics, treeplay.eval.generations, treeplay.eval.benchmarks, "
+            "treeplay.eval.eval_cmd; print(sorted({'torch', 'subprocess', 'transformers'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
