@@ -56,7 +56,7 @@ def test_debug_flag_shows_the_traceback(tmp_path):
 
 
 def test_bad_config_key_is_reported_before_anything_runs(capsys):
-    assert main(["train", "grow.widht=3"]) == 2
+    assert main(["train", "-o", "unused", "grow.widht=3"]) == 2
     assert "grow.widht: unknown key" in capsys.readouterr().err
 
 

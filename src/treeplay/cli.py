@@ -37,13 +37,13 @@ STAGES = (
     ("treeplay.engine.grow_cmd", "add_grow_parser"),
     ("treeplay.oracles.scan_cmd", "add_scan_parser"),
     ("treeplay.tree.pairs_cmd", "add_pairs_parser"),
+    ("treeplay.train.train_cmd", "add_train_parser"),
     ("treeplay.eval.eval_cmd", "add_eval_parser"),
     ("treeplay.eval.report_cmd", "add_report_parser"),
 )
 
 # Stage commands whose implementation belongs to later parts of the project. Each says so plainly.
 PENDING = {
-    "train": ("train the main player: sft | dpo | spin | tsp", "the training work"),
     "selfplay": ("run T self-play iterations end to end from a config, resumable", "the evaluation work"),
     "demo": ("the embedded default model on builtin tasks, end to end, in minutes", "the evaluation work"),
 }

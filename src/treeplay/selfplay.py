@@ -1,0 +1,285 @@
+"""``treeplay selfplay``: T iterations of grow -> score -> pairs -> train, then evaluation, resumable.
+
+A run directory (``<out_dir>/<name>/``) holds everything::
+
+    config.yaml          the resolved config every stage of the run reads (a re-run checks it is unchanged)
+    manifest.json        the stages done, in order, with their outputs and wall time
+    tasks.jsonl          training tasks; nodes.jsonl (risk nodes, tree methods only)
+    eval_tasks.jsonl     the evaluation tasks when they come from the builtin set's held-out split
+    iter_<t>/            trees.jsonl, verdicts.jsonl (verified mode), pairs.jsonl, model/ (trainer output)
+    eval/iter_<t>/<benchmark>/   generations.jsonl, verdicts.jsonl, metrics.json (iteration 0 = the base model)
+
+Iteration t's opponent is the model of iteration t-1 (the base model for t = 1): it grows the trees (TSP), or
+samples the rejected programs (SPIN), and it is the frozen reference of the DPO update (paper, steps 3 and 5).
+The main player trained at iteration t is a LoRA adapter (or full weights) in ``iter_<t>/model``.
+
+Every stage is the stage command itself, run in this process with ``--config config.yaml``, so a selfplay run and
+a hand-run pipeline do the same thing. Each stage resumes on its own (grow, score and eval append one record at a
+time and skip what is there; train resumes from its last checkpoint; whole files are written by rename), and the
+manifest records a stage only once it has finished: ``kill -9`` at any point, run the same command again, and it
+finishes with the same artifacts, nothing duplicated or lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from treeplay.errors import ConfigError
+
+TREE_METHODS = ("tsp",)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage invocation: a name in the manifest, the command's argv, and the outputs it must leave."""
+
+    name: str
+    argv: tuple[str, ...]
+    outputs: tuple[Path, ...]
+
+
+def run_dir(config: Any, out: str | Path | None = None) -> Path:
+    """Where a run lives: ``out`` when given, else ``<config.out_dir>/<config.name>``."""
+    return Path(out) if out is not None else Path(config.out_dir) / config.name
+
+
+def plan(config: Any, run: Path) -> list[Step]:
+    """The stages of a run, in order (see the module docstring)."""
+    method = config.train.method
+    cfg = str(run / "config.yaml")
+    tasks = str(run / "tasks.jsonl")
+    steps = [_eval_step(config, run, 0, adapter=None)]
+    if method in TREE_METHODS:
+        steps.append(Step("nodes", ("nodes", tasks, "-o", str(run / "nodes.jsonl"), "--config", cfg),
+                          (run / "nodes.jsonl",)))
+    adapter: str | None = config.model.adapter
+    for t in range(1, config.iterations + 1):
+        it = run / f"iter_{t}"
+        model_args = _model_args(config, adapter)
+        train = ["train", "--method", method, "--tasks", tasks, "-o", str(it / "model"), "--config", cfg,
+                 *model_args]
+        if method in TREE_METHODS:
+            trees, pairs = it / "trees.jsonl", it / "pairs.jsonl"
+            steps.append(Step(f"iter_{t}/grow", ("grow", tasks, str(run / "nodes.jsonl"), "-o", str(trees),
+                                                 "--iteration", str(t), "--no-progress", "--config", cfg,
+                                                 *_overrides(adapter)), (trees,)))
+            pair_args = ["pairs", str(trees), tasks, "-o", str(pairs), "--config", cfg]
+            if config.pairs.mode == "verified":
+                verdicts = it / "verdicts.jsonl"
+                steps.append(Step(f"iter_{t}/score", ("score", tasks, "--trees", str(trees), "-o", str(verdicts),
+                                                      "--severity", config.score.severity,
+                                                      "--analyzers", *(config.score.analyzers or ("none",))),
+                                  (verdicts,)))
+                pair_args += ["--verdicts", str(verdicts)]
+            steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,)))
+            train += ["--pairs", str(pairs), "--trees", str(trees)]
+        steps.append(Step(f"iter_{t}/train", tuple(train), (it / "model" / "trainer_state.json",)))
+        adapter = str(it / "model")
+        if t == config.iterations or config.eval.every_iteration:
+            steps.append(_eval_step(config, run, t, adapter=adapter))
+    return steps
+
+
+def _model_args(config: Any, adapter: str | None) -> list[str]:
+    return ["--model", config.model.name, *(["--adapter", adapter] if adapter else [])]
+
+
+def _overrides(adapter: str | None) -> list[str]:
+    return [f"model.adapter={adapter}"] if adapter else []
+
+
+def _eval_step(config: Any, run: Path, t: int, adapter: str | None) -> Step:
+    name = benchmark_name(config.eval.benchmark)
+    out = run / "eval" / f"iter_{t}" / name
+    argv = ["eval", "--benchmark", eval_benchmark(config.eval.benchmark, run), "--out", str(out),
+            "--seen-from", str(run / "tasks.jsonl"), "--no-progress", "--config", str(run / "config.yaml"),
+            *_model_args(config, adapter)]
+    if config.eval.data:
+        argv += ["--data", config.eval.data]
+    if config.eval.limit:
+        argv += ["--limit", str(config.eval.limit)]
+    return Step(f"eval/iter_{t}", tuple(argv), (out / "metrics.json",))
+
+
+def benchmark_name(benchmark: str) -> str:
+    """The folder name of a benchmark's results: its name, or the stem of a task file."""
+    if benchmark.startswith("builtin:"):
+        return benchmark.replace(":", "-")
+    return Path(benchmark).stem if ("/" in benchmark or benchmark.endswith(".jsonl")) else benchmark
+
+
+def eval_benchmark(benchmark: str, run: Path) -> str:
+    """What ``treeplay eval --benchmark`` gets: a builtin split becomes the run's eval_tasks.jsonl."""
+    return str(run / "eval_tasks.jsonl") if benchmark.startswith("builtin:") else benchmark
+
+
+def prepare(config: Any, run: Path, source_config: Path | None) -> None:
+    """Create the run directory: the resolved config (or check it is unchanged) and the task files."""
+    from treeplay.config import dump_config
+    from treeplay.records import write_jsonl
+
+    run.mkdir(parents=True, exist_ok=True)
+    text = dump_config(config)
+    saved = run / "config.yaml"
+    if saved.exists():
+        if saved.read_text(encoding="utf-8") != text:
+            raise ConfigError(f"{saved} was written by a different config", key=None,
+                              fix="re-run with the same config and overrides, or pick a new run name (name=...)")
+    else:
+        _atomic_text(saved, text)
+    if not (run / "tasks.jsonl").exists():
+        write_jsonl(run / "tasks.jsonl", load_task_source(config.tasks, what="tasks"))
+    if config.eval.benchmark.startswith("builtin:") and not (run / "eval_tasks.jsonl").exists():
+        write_jsonl(run / "eval_tasks.jsonl", load_task_source(config.eval.benchmark, what="eval.benchmark"))
+
+
+def load_task_source(source: str | None, *, what: str) -> list[Any]:
+    """Tasks from ``builtin``, ``builtin:<split>`` or a tasks.jsonl path."""
+    from treeplay.records import Task, load_jsonl
+
+    if not source:
+        raise ConfigError("selfplay needs training tasks", key=what,
+                          fix="tasks=builtin:train, or tasks=PATH/tasks.jsonl (from treeplay data import)")
+    if source == "builtin" or source.startswith("builtin:"):
+        return builtin_tasks(source, key=what)
+    if not Path(source).exists():
+        raise ConfigError(f"task file {source} does not exist", key=what,
+                          fix="give a tasks.jsonl written by treeplay data import, or builtin:train")
+    return load_jsonl(source, Task)
+
+
+def builtin_tasks(source: str, *, key: str | None = None) -> list[Any]:
+    """``builtin[:<split>[:<language>]]``: the builtin set, or one split of it, optionally one language."""
+    from treeplay.data.builtin import load_builtin
+
+    parts = source.split(":")[1:]
+    split, language = (parts + [None, None])[:2]
+    if split not in (None, "", "train", "test") or len(parts) > 2:
+        raise ConfigError(f"{source!r}: expected builtin, builtin:train, builtin:test or builtin:<split>:<language>",
+                          key=key, fix="e.g. builtin:train:python")
+    return [t for t in load_builtin() if (not split or t.split == split) and (not language or t.language == language)]
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def load_manifest(run: Path) -> dict[str, Any]:
+    path = run / "manifest.json"
+    if not path.exists():
+        return {"stages": {}}
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def execute(steps: Sequence[Step], run: Path, runner: Callable[[Sequence[str]], int], *,
+            log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the steps not yet done, recording each in the manifest when it finishes."""
+    manifest = load_manifest(run)
+    for i, step in enumerate(steps, 1):
+        done = manifest["stages"].get(step.name)
+        if done and all(p.exists() for p in step.outputs):
+            log(f"[{i}/{len(steps)}] {step.name}: done before, skipped")
+            continue
+        log(f"[{i}/{len(steps)}] {step.name}: treeplay {' '.join(step.argv[:1])} ...")
+        start = time.perf_counter()
+        code = runner(step.argv)
+        missing = [str(p) for p in step.outputs if not p.exists()]
+        if code != 0 or missing:
+            raise RuntimeError(f"stage {step.name} ended with exit code {code}"
+                               + (f" and without {', '.join(missing)}" if missing else ""))
+        wall = time.perf_counter() - start
+        manifest["stages"][step.name] = {"argv": list(step.argv), "outputs": [str(p) for p in step.outputs],
+                                         "wall_s": round(wall, 2)}
+        _atomic_text(run / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        log(f"[{i}/{len(steps)}] {step.name}: finished in {wall:.1f} s")
+    return manifest
+
+
+def stage_runner(argv: Sequence[str]) -> int:
+    """Run one stage command in this process, errors raised (the outer command reports them)."""
+    from treeplay.cli import build_parser, parse_args
+
+    args = parse_args(build_parser(), list(argv))
+    return int(args.func(args) or 0)
+
+
+def run_selfplay(config: Any, run: Path, *, source_config: Path | None = None,
+                 log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Prepare the run directory and run every stage not done yet; returns the manifest."""
+    prepare(config, run, source_config)
+    steps = plan(config, run)
+    log(f"run {run}: {len(steps)} stages ({config.train.method}, {config.iterations} iteration(s))")
+    return execute(steps, run, stage_runner, log=log)
+
+
+def final_metrics(run: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(iteration, metrics.json) of every evaluation in the run, by iteration."""
+    out = []
+    for path in sorted((run / "eval").glob("iter_*/*/metrics.json")):
+        out.append((int(path.parent.parent.name.split("_", 1)[1]), json.loads(path.read_text(encoding="utf-8"))))
+    return sorted(out, key=lambda item: item[0])
+
+
+def before_after(run: Path) -> str:
+    """A small table: the base model against the last iteration, on the run's benchmark."""
+    rows = final_metrics(run)
+    if not rows:
+        return "no evaluation yet"
+    keys = ("spr@1", "secure@1", "func@1", "sec@1", "func-sec@1")
+    lines = [f"{'':<14}" + "".join(f"{k:>12}" for k in keys) + f"{'vulnerable':>12}"]
+    for t, metrics in (rows[0], rows[-1]) if len(rows) > 1 else rows:
+        label = "base" if t == 0 else f"iteration {t}"
+        cells = "".join(f"{_pct(metrics.get(k)):>12}" for k in keys)
+        lines.append(f"{label:<14}{cells}{metrics.get('vulnerable', 'n/a')!s:>12}")
+    return "\n".join(lines)
+
+
+def _pct(value: Any) -> str:
+    return "n/a" if value is None else f"{100 * float(value):.1f}%"
+
+
+def add_selfplay_parser(subparsers: Any) -> Any:
+    """Add ``treeplay selfplay`` to ``subparsers``."""
+    import argparse
+
+    summary = "run T self-play iterations end to end from a config, resumable"
+    parser = subparsers.add_parser("selfplay", help=summary, description=__doc__.split("\n\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SELFPLAY_EPILOG)
+    parser.add_argument("--config", metavar="FILE", help="YAML config (configs/demo.yaml, configs/verified-tsp.yaml, "
+                                                         "configs/paper-codellama7b.yaml, configs/baseline-*.yaml)")
+    parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default: <out_dir>/<name>)")
+    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
+    parser.set_defaults(func=_run_selfplay_command)
+    return parser
+
+
+SELFPLAY_EPILOG = """\
+stages (each is the stage command itself, recorded in manifest.json when done):
+  eval iteration 0 (base) -> nodes -> for t in 1..T: grow -> [score] -> pairs -> train -> eval iteration t
+  (sft / dpo / spin train straight from the tasks; spin samples its rejected programs from model t-1)
+examples:
+  treeplay selfplay --config configs/demo.yaml
+  treeplay selfplay --config configs/verified-tsp.yaml name=vt iterations=3
+  treeplay selfplay --config configs/baseline-spin.yaml tasks=runs/data/tasks.jsonl
+Kill it at any point and run the same command again: it resumes where it stopped.
+"""
+
+
+def _run_selfplay_command(args: Any) -> int:
+    from treeplay.config import load_config
+
+    config = load_config(args.config, args.overrides)
+    run = run_dir(config, args.out)
+    run_selfplay(config, run, source_config=Path(args.config) if args.config else None)
+    print(before_after(run))
+    print(f"run finished: {run}  (report: treeplay report {run})", file=sys.stdout)
+    return 0
