@@ -87,3 +87,20 @@ def test_greedy_branches_equal_generate_from_each_prefix(tiny_model, tiny_tokeni
                                       pad_token_id=0)[0, n:].tolist()
         assert [list(b.token_ids) for b in branches] == [ref, ref]
         assert all(b.finish_reason == "length" and b.generated == STEPS for b in branches)
+
+
+def test_branch_many_samples_what_branch_samples_for_each_context(tiny_model, tiny_tokenizer):
+    """Forks of several contexts decoded as one batch give each context the samples it gets alone."""
+    from treeplay.engine.backends import BranchRequest, Fork, SamplingParams
+    from treeplay.engine.stops import NoStop
+
+    sampling = SamplingParams(width=2, temperature=1.0, top_p=0.95, max_new_tokens=8)
+    contexts = [tuple(range(5, 5 + n)) for n in (7, 19, 12)]
+    requests = [BranchRequest(ids=c, text="", forks=(Fork(ids_len=len(c), text_len=0, seed=i, make_stop=NoStop),),
+                              sampling=sampling) for i, c in enumerate(contexts)]
+    backend = HFBackend(tiny_model, tiny_tokenizer)
+    together = backend.branch_many(requests)
+    alone = [backend.branch(r) for r in requests]
+    assert [[[s.token_ids for s in f] for f in r] for r in together] == \
+        [[[s.token_ids for s in f] for f in r] for r in alone]
+    assert len({s.token_ids for r in together for f in r for s in f}) == 6

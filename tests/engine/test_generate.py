@@ -77,7 +77,9 @@ def test_generate_all_appends_only_what_is_missing(tiny_tokenizer, tmp_path):
     out.write_text("".join(lines[:4]) + lines[4][:20])  # py done, one c sample, then a torn line
     backend.requests.clear()
     cands, stats = generate_all([PY_TASK, C_TASK], backend, tiny_tokenizer, SAMPLING, out, progress=False)
-    assert (stats.tasks, stats.skipped) == (1, 1) and len(backend.requests) == 1
+    # both tasks share one decoding batch, so the batch is sampled again (same seeds: same samples) and only the
+    # missing samples are appended
+    assert (stats.tasks, stats.skipped) == (2, 0) and len(backend.requests) == 2
     assert cands == reference and out.read_bytes() == (tmp_path / "ref.jsonl").read_bytes()
     _, again = generate_all([PY_TASK, C_TASK], backend, tiny_tokenizer, SAMPLING, out, progress=False)
     assert (again.tasks, again.skipped) == (0, 2)
@@ -107,6 +109,6 @@ def test_tiny_model_samples_are_deterministic_by_seed_and_resume(tiny, two_built
     lines = (tmp_path / "a.jsonl").read_text().splitlines(keepends=True)
     (tmp_path / "d.jsonl").write_text("".join(lines[:3]))  # killed after the second task's first sample
     resumed, stats = run("d.jsonl")
-    assert (stats.tasks, stats.skipped, stats.samples) == (1, 1, 2)
+    assert (stats.tasks, stats.skipped, stats.samples) == (2, 0, 4)  # the shared batch is decoded again
     assert resumed == first and (tmp_path / "d.jsonl").read_bytes() == (tmp_path / "a.jsonl").read_bytes()
     assert load_jsonl(tmp_path / "d.jsonl", Candidate) == first

@@ -83,40 +83,68 @@ def generate_samples(task: Task, backend: BranchBackend, tokenizer: Any, samplin
                      seed: int = 0, stop: str = "function", prompt_format: str = "auto",
                      stats: GenerateStats | None = None) -> list[Candidate]:
     """``sampling.width`` candidates for ``task`` (ids ``<task_id>/s0`` ...), each continuing ``task.prefix``."""
-    request = sample_request(task, tokenizer, sampling, seed=seed, stop=stop, prompt_format=prompt_format)
-    (sampled,) = backend.branch(request)
-    if stats is not None:
-        stats.samples += len(sampled)
-        stats.tokens += sum(s.generated for s in sampled)
-    _, tail = split_trailing_space(task.prefix)
-    return [Candidate(task_id=task.id, completion=heal(s.text, tail), candidate_id=sample_id(task.id, k))
-            for k, s in enumerate(sampled)]
+    (out,) = generate_batch([task], backend, tokenizer, sampling, seed=seed, stop=stop, prompt_format=prompt_format,
+                            stats=stats)
+    return out
+
+
+def generate_batch(tasks: Sequence[Task], backend: BranchBackend, tokenizer: Any, sampling: SamplingParams, *,
+                   seed: int = 0, stop: str = "function", prompt_format: str = "auto",
+                   stats: GenerateStats | None = None) -> list[list[Candidate]]:
+    """The candidates of several tasks, decoded as shared batches when the backend can (``branch_many``)."""
+    requests = [sample_request(t, tokenizer, sampling, seed=seed, stop=stop, prompt_format=prompt_format)
+                for t in tasks]
+    many = getattr(backend, "branch_many", None)
+    results = many(requests) if many is not None else [backend.branch(r) for r in requests]
+    out = []
+    for task, (sampled,) in zip(tasks, results, strict=True):
+        if stats is not None:
+            stats.samples += len(sampled)
+            stats.tokens += sum(s.generated for s in sampled)
+        _, tail = split_trailing_space(task.prefix)
+        out.append([Candidate(task_id=task.id, completion=heal(s.text, tail), candidate_id=sample_id(task.id, k))
+                    for k, s in enumerate(sampled)])
+    return out
+
+
+def task_batches(tasks: Sequence[Task], n_samples: int, max_rows: int = 16) -> list[list[Task]]:
+    """Fixed batches of the task list (``max_rows`` sampled rows each): a task's batch depends only on its place in
+    the full list, so a resumed run decodes every task alongside the same tasks as an uninterrupted one."""
+    size = max(1, max_rows // max(1, n_samples))
+    return [list(tasks[i:i + size]) for i in range(0, len(tasks), size)]
 
 
 def generate_all(tasks: Sequence[Task], backend: BranchBackend, tokenizer: Any, sampling: SamplingParams,
                  out_path: str | Path, *, seed: int = 0, stop: str = "function", prompt_format: str = "auto",
                  progress: bool = True) -> tuple[list[Candidate], GenerateStats]:
-    """``sampling.width`` samples of every task, appended to ``out_path`` task by task; resumable.
+    """``sampling.width`` samples of every task, appended to ``out_path`` batch by batch; resumable.
 
-    Samples already in ``out_path`` are kept: a task with all its ids ``s0 .. s{n-1}`` there is skipped, one with
-    some of them is sampled again and only the missing ones are appended (the same seed gives the same samples).
-    Returns the candidates of ``tasks`` (task order, then k) and the run's counters.
+    Tasks are decoded in fixed batches (``task_batches``). Samples already in ``out_path`` are kept: a batch whose
+    samples are all there is skipped, one with some missing is sampled again (same seeds, same batch, so the same
+    samples) and only the missing ones are appended. Returns the candidates of ``tasks`` (task order, then k) and
+    the run's counters.
     """
     from tqdm import tqdm
 
     n = sampling.width
     existing = {c.candidate_id: c for c in resume_jsonl(out_path, Candidate)}
-    todo = [t for t in tasks if any(sample_id(t.id, k) not in existing for k in range(n))]
-    stats = GenerateStats(skipped=len(tasks) - len(todo))
-    with tqdm(total=len(todo), desc="generate", unit="task", file=sys.stderr, disable=not progress,
+
+    def missing(task: Task) -> bool:
+        return any(sample_id(task.id, k) not in existing for k in range(n))
+
+    batches = [b for b in task_batches(tasks, n) if any(missing(t) for t in b)]
+    todo = sum(len(b) for b in batches)
+    stats = GenerateStats(skipped=len(tasks) - todo)
+    with tqdm(total=todo, desc="generate", unit="task", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
-        for task in todo:
-            for cand in generate_samples(task, backend, tokenizer, sampling, seed=seed, stop=stop,
-                                         prompt_format=prompt_format, stats=stats):
-                if cand.candidate_id not in existing:
-                    append_jsonl(out_path, cand)
-                    existing[cand.candidate_id] = cand
-            stats.tasks += 1
+        for batch in batches:
+            for cands in generate_batch(batch, backend, tokenizer, sampling, seed=seed, stop=stop,
+                                        prompt_format=prompt_format, stats=stats):
+                for cand in cands:
+                    if cand.candidate_id not in existing:
+                        append_jsonl(out_path, cand)
+                        existing[cand.candidate_id] = cand
+            stats.tasks += len(batch)
             bar.set_postfix(tokens=stats.tokens, refresh=False)
-            bar.update(1)
+            bar.update(len(batch))
     return [existing[sample_id(t.id, k)] for t in tasks for k in range(n)], stats

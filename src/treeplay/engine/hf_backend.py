@@ -12,6 +12,8 @@ one ``generate`` call per node (or per branch), each re-encoding the prefix. Her
    would (``tests/engine/test_fork.py::test_fork_matches_recompute``).
 3. **Decode together.** All branches of a group of nodes (at most ``max_batch`` rows) decode as one batch; a row
    that finishes (EOS, stop rule, length) leaves the batch, and padding no row needs any more is cropped away.
+4. **Many contexts.** ``branch_many`` does the same for forks of different contexts (whole-program samples of
+   many tasks at evaluation): each context is prefilled alone, and their forks share the decoding batches.
 
 Sampling is temperature + nucleus (top-p) by inverse-CDF with one uniform number per row per step, drawn from that
 branch's own ``torch.Generator`` (seeded from the fork seed and the branch index), so a branch never depends on
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -47,30 +50,46 @@ class HFBackend:
         self.eos_ids = eos_token_ids(model, tokenizer)
 
     def branch(self, request: BranchRequest) -> list[list[Sampled]]:
-        check_forks(request)
-        forks = request.forks
-        if not forks:
-            return []
-        end = max(f.ids_len for f in forks)
-        ids = torch.tensor([request.ids[:end]], dtype=torch.long, device=self.device)
-        kv, first = prefill(self.model, ids, [f.ids_len - 1 for f in forks])
-        out: list[list[Sampled]] = [[] for _ in forks]
-        for group in group_forks(len(forks), request.sampling.width, self.max_batch):
-            rows = self._decode_group(kv, first, request, list(group))
-            for f in group:
-                out[f] = [row.result() for row in rows if row.fork == f]
+        (out,) = self.branch_many([request])
         return out
 
-    def _decode_group(self, kv: KV, first: torch.Tensor, request: BranchRequest, group: list[int]) -> list[_Row]:
-        """Decode the K branches of every fork in ``group`` as one batch; returns the finished rows."""
-        sp, width = request.sampling, request.sampling.width
-        lengths = [request.forks[f].ids_len for f in group]
-        rows = [_Row(f, k, request, self.tokenizer) for f in group for k in range(width)]
+    def branch_many(self, requests: Sequence[BranchRequest]) -> list[list[list[Sampled]]]:
+        """``branch`` for several contexts at once (whole-program samples of many tasks): each context is
+        prefilled on its own, then the forks of all of them decode as shared batches. All requests must use the
+        same sampling settings. Returns, per request, per fork, its K samples."""
+        if any(r.sampling != requests[0].sampling for r in requests):
+            raise ValueError("branch_many: every request must use the same sampling settings")
+        entries: list[_Entry] = []
+        for index, request in enumerate(requests):
+            check_forks(request)
+            if not request.forks:
+                continue
+            end = max(f.ids_len for f in request.forks)
+            ids = torch.tensor([request.ids[:end]], dtype=torch.long, device=self.device)
+            kv, first = prefill(self.model, ids, [f.ids_len - 1 for f in request.forks])
+            entries += [_Entry(index, f, request, kv, first[f]) for f in range(len(request.forks))]
+        out: list[list[list[Sampled]]] = [[[] for _ in r.forks] for r in requests]
+        if not entries:
+            return out
+        width = requests[0].sampling.width
+        for group in group_forks(len(entries), width, self.max_batch):
+            chosen = [entries[g] for g in group]
+            rows = self._decode_group(chosen)
+            for j, entry in enumerate(chosen):
+                out[entry.request][entry.fork] = [row.result() for row in rows[j * width:(j + 1) * width]]
+        return out
+
+    def _decode_group(self, entries: Sequence[_Entry]) -> list[_Row]:
+        """Decode the K branches of every fork in ``entries`` as one batch; returns the rows, fork-major."""
+        sp = entries[0].spec.sampling
+        width = sp.width
+        lengths = [e.spec.forks[e.fork].ids_len for e in entries]
+        rows = [_Row(e.fork, k, e.spec, self.tokenizer) for e in entries for k in range(width)]
         active = list(range(len(rows)))
         with torch.inference_mode():
-            cache, mask = fork_cache(kv, lengths, width, room=min(sp.max_new_tokens, 256) + 1)
+            cache, mask = fork_cache([e.kv for e in entries], lengths, width, room=min(sp.max_new_tokens, 256) + 1)
             positions = torch.tensor([n for n in lengths for _ in range(width)], device=self.device)
-            logits = first[group].repeat_interleave(width, dim=0)
+            logits = torch.stack([e.first for e in entries]).repeat_interleave(width, dim=0)
             while True:
                 tokens = sample_next(logits, sp.temperature, sp.top_p, [rows[a].generator for a in active]).tolist()
                 keep = [j for j, a in enumerate(active)
@@ -86,6 +105,17 @@ class HFBackend:
                 mask = torch.cat([mask, mask.new_ones((len(keep), 1))], dim=1)
                 logits = decode_step(self.model, cache, mask, next_ids, positions)
                 positions = positions + 1
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One fork to decode: its request (``spec``) and fork index, and the prefilled context it continues."""
+
+    request: int
+    fork: int
+    spec: BranchRequest
+    kv: KV
+    first: torch.Tensor  # [V] next-token logits at the fork
 
 
 class _Row:
@@ -158,25 +188,29 @@ def prefill(model: Any, ids: torch.Tensor, logit_positions: Sequence[int]) -> tu
     return kv, out.logits[0].float()
 
 
-def fork_cache(kv: KV, lengths: Sequence[int], width: int, room: int = 128) -> tuple[Any, torch.Tensor]:
-    """Fork a prefilled cache: for each prefix length n_i, the first n_i positions, repeated ``width`` times.
+def fork_cache(kv: KV | Sequence[KV], lengths: Sequence[int], width: int, room: int = 128) -> tuple[Any, torch.Tensor]:
+    """Fork prefilled caches: for each prefix length n_i, the first n_i positions, repeated ``width`` times.
 
-    ``kv``: per layer (keys, values), each [1, H_kv, L, D]. Rows are ordered fork-major (fork i owns rows
+    ``kv``: per layer (keys, values), each [1, H_kv, L, D]: one prefilled context that every fork continues, or
+    one such cache per fork (forks of different contexts). Rows are ordered fork-major (fork i owns rows
     i*width ... i*width+width-1). Shorter prefixes are left-padded to N = max(lengths). Returns a cache of
     [B = len(lengths)*width, H_kv, N, D] per layer (with ``room`` free positions preallocated) and the attention
     mask [B, N] (0 on padding).
     """
+    sources = [kv] * len(lengths) if isinstance(kv[0][0], torch.Tensor) else list(kv)  # type: ignore[index]
     n_max, batch = max(lengths), len(lengths) * width
-    device = kv[0][0].device
+    first_keys = sources[0][0][0]
+    device = first_keys.device
     mask = torch.zeros((batch, n_max), dtype=torch.long, device=device)
     for i, n in enumerate(lengths):
         mask[i * width:(i + 1) * width, n_max - n:] = 1
     layers = []
-    for keys, values in kv:
+    for layer_index, (keys, _values) in enumerate(sources[0]):
         layer = BufferedLayer((batch, keys.shape[1], n_max, keys.shape[3]), keys.dtype, device, room)
         for i, n in enumerate(lengths):
-            layer.buffers[0][i * width:(i + 1) * width, :, n_max - n:n_max] = keys[0, :, :n]
-            layer.buffers[1][i * width:(i + 1) * width, :, n_max - n:n_max] = values[0, :, :n]
+            src_keys, src_values = sources[i][layer_index]
+            layer.buffers[0][i * width:(i + 1) * width, :, n_max - n:n_max] = src_keys[0, :, :n]
+            layer.buffers[1][i * width:(i + 1) * width, :, n_max - n:n_max] = src_values[0, :, :n]
         layers.append(layer)
     return Cache(layers=layers), mask
 
