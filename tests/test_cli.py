@@ -7,10 +7,8 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from tests.data import fixtures
-from treeplay.cli import PENDING, build_parser, main
+from treeplay.cli import build_parser, main
 
 
 def _run(*args, **kw):
@@ -31,13 +29,6 @@ def test_help_lists_every_stage_command():
     for cmd in ["data", "nodes", "grow", "score", "pairs", "train", "eval", "report", "selfplay", "scan",
                 "test", "demo"]:
         assert cmd in text
-
-
-@pytest.mark.parametrize("command", sorted(PENDING))
-def test_commands_not_yet_available_say_so_and_exit_nonzero(command, capsys):
-    assert main([command]) == 2
-    err = capsys.readouterr().err
-    assert "not available in this version yet" in err and "Traceback" not in err
 
 
 def test_malformed_line_gives_file_line_exit_2_and_no_traceback(tmp_path):

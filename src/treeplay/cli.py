@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from treeplay import __version__
-from treeplay.errors import NotAvailableError, TreeplayError
+from treeplay.errors import TreeplayError
 
 EPILOG = """\
 typical run (the paper's loop, one iteration):
@@ -40,13 +40,10 @@ STAGES = (
     ("treeplay.train.train_cmd", "add_train_parser"),
     ("treeplay.eval.eval_cmd", "add_eval_parser"),
     ("treeplay.eval.report_cmd", "add_report_parser"),
+    ("treeplay.selfplay", "add_selfplay_parser"),
+    ("treeplay.demo", "add_demo_parser"),
 )
 
-# Stage commands whose implementation belongs to later parts of the project. Each says so plainly.
-PENDING = {
-    "selfplay": ("run T self-play iterations end to end from a config, resumable", "the evaluation work"),
-    "demo": ("the embedded default model on builtin tasks, end to end, in minutes", "the evaluation work"),
-}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,11 +57,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_data(sub)
     for module, builder in STAGES:
         getattr(importlib.import_module(module), builder)(sub)
-    for name, (summary, _owner) in PENDING.items():
-        p = sub.add_parser(name, help=summary, description=summary)
-        p.add_argument("--config", metavar="FILE", help="YAML config (see configs/)")
-        p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
-        p.set_defaults(func=_pending, pending=name)
     return parser
 
 
@@ -147,15 +139,6 @@ def _data_builtin(args: argparse.Namespace) -> int:
     n = write_jsonl(args.output, tasks)
     print(f"wrote {n} builtin tasks to {args.output}")
     return 0
-
-
-def _pending(args: argparse.Namespace) -> int:
-    from treeplay.config import load_config
-
-    load_config(args.config, args.overrides)  # a bad config is reported before anything else
-    summary, owner = PENDING[args.pending]
-    raise NotAvailableError(f"`treeplay {args.pending}` ({summary}) is not available in this version yet",
-                            fix=f"it arrives with {owner}; see the README for what works today")
 
 
 def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:

@@ -95,6 +95,7 @@ class TrainConfig:
     keep_checkpoints: int = 2  # the most recent checkpoints kept
     max_pairs: int | None = None  # tsp: pack at most this many pairs of a tree per forward pass (memory)
     spin_samples: int = 1  # spin: programs the opponent samples per task (as grow.temperature/top_p/...)
+    launcher: str | None = None  # selfplay: run train through this, e.g. "accelerate launch --config_file a.yaml"
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ class Step:
     name: str
     argv: tuple[str, ...]
     outputs: tuple[Path, ...]
+    launcher: str | None = None  # run as `<launcher> -m treeplay <argv>` in a subprocess (multi-GPU training)
 
 
 def run_dir(config: Any, out: str | Path | None = None) -> Path:
@@ -68,7 +69,7 @@ def plan(config: Any, run: Path) -> list[Step]:
         if method in TREE_METHODS:
             trees, pairs = it / "trees.jsonl", it / "pairs.jsonl"
             steps.append(Step(f"iter_{t}/grow", ("grow", tasks, str(run / "nodes.jsonl"), "-o", str(trees),
-                                                 "--iteration", str(t), "--no-progress", "--config", cfg,
+                                                 "--iteration", str(t), "--config", cfg,
                                                  *_overrides(adapter)), (trees,)))
             pair_args = ["pairs", str(trees), tasks, "-o", str(pairs), "--config", cfg]
             if config.pairs.mode == "verified":
@@ -80,7 +81,8 @@ def plan(config: Any, run: Path) -> list[Step]:
                 pair_args += ["--verdicts", str(verdicts)]
             steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,)))
             train += ["--pairs", str(pairs), "--trees", str(trees)]
-        steps.append(Step(f"iter_{t}/train", tuple(train), (it / "model" / "trainer_state.json",)))
+        steps.append(Step(f"iter_{t}/train", tuple(train), (it / "model" / "trainer_state.json",),
+                          launcher=config.train.launcher))
         adapter = str(it / "model")
         if t == config.iterations or config.eval.every_iteration:
             steps.append(_eval_step(config, run, t, adapter=adapter))
@@ -99,7 +101,7 @@ def _eval_step(config: Any, run: Path, t: int, adapter: str | None) -> Step:
     name = benchmark_name(config.eval.benchmark)
     out = run / "eval" / f"iter_{t}" / name
     argv = ["eval", "--benchmark", eval_benchmark(config.eval.benchmark, run), "--out", str(out),
-            "--seen-from", str(run / "tasks.jsonl"), "--no-progress", "--config", str(run / "config.yaml"),
+            "--seen-from", str(run / "tasks.jsonl"), "--config", str(run / "config.yaml"),
             *_model_args(config, adapter)]
     if config.eval.data:
         argv += ["--data", config.eval.data]
@@ -180,7 +182,7 @@ def load_manifest(run: Path) -> dict[str, Any]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-def execute(steps: Sequence[Step], run: Path, runner: Callable[[Sequence[str]], int], *,
+def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
             log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the steps not yet done, recording each in the manifest when it finishes."""
     manifest = load_manifest(run)
@@ -191,7 +193,7 @@ def execute(steps: Sequence[Step], run: Path, runner: Callable[[Sequence[str]], 
             continue
         log(f"[{i}/{len(steps)}] {step.name}: treeplay {' '.join(step.argv[:1])} ...")
         start = time.perf_counter()
-        code = runner(step.argv)
+        code = runner(step)
         missing = [str(p) for p in step.outputs if not p.exists()]
         if code != 0 or missing:
             raise RuntimeError(f"stage {step.name} ended with exit code {code}"
@@ -204,11 +206,17 @@ def execute(steps: Sequence[Step], run: Path, runner: Callable[[Sequence[str]], 
     return manifest
 
 
-def stage_runner(argv: Sequence[str]) -> int:
-    """Run one stage command in this process, errors raised (the outer command reports them)."""
+def stage_runner(step: Step) -> int:
+    """Run one stage command in this process, errors raised (the outer command reports them); a step with a
+    launcher runs as ``<launcher> -m treeplay <argv>`` (e.g. ``accelerate launch`` over several GPUs)."""
+    if step.launcher:
+        import shlex
+        import subprocess
+
+        return subprocess.run([*shlex.split(step.launcher), "-m", "treeplay", *step.argv], check=False).returncode
     from treeplay.cli import build_parser, parse_args
 
-    args = parse_args(build_parser(), list(argv))
+    args = parse_args(build_parser(), list(step.argv))
     return int(args.func(args) or 0)
 
 
@@ -252,7 +260,7 @@ def add_selfplay_parser(subparsers: Any) -> Any:
     import argparse
 
     summary = "run T self-play iterations end to end from a config, resumable"
-    parser = subparsers.add_parser("selfplay", help=summary, description=__doc__.split("\n\n")[0],
+    parser = subparsers.add_parser("selfplay", help=summary, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
                                    formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SELFPLAY_EPILOG)
     parser.add_argument("--config", metavar="FILE", help="YAML config (configs/demo.yaml, configs/verified-tsp.yaml, "
                                                          "configs/paper-codellama7b.yaml, configs/baseline-*.yaml)")

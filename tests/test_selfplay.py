@@ -1,0 +1,153 @@
+"""treeplay selfplay: the plan of stages, and a run killed with SIGKILL that resumes to the same artifacts."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from treeplay.config import load_config
+from treeplay.errors import ConfigError
+from treeplay.records import write_jsonl
+from treeplay.selfplay import benchmark_name, builtin_tasks, plan, prepare
+
+TRAIN_IDS = ("py_sqli_user_search", "py_cmd_grep_logs")
+EVAL_IDS = ("py_sqli_product_sort", "py_log_failed_login")
+
+
+def names(config, run):
+    return [step.name for step in plan(config, run)]
+
+
+def test_plan_of_verified_tsp_scores_the_branches_and_evaluates_every_iteration(tmp_path):
+    config = load_config(None, ["train.method=tsp", "pairs.mode=verified", "iterations=2"])
+    assert names(config, tmp_path) == ["eval/iter_0", "nodes", "iter_1/grow", "iter_1/score", "iter_1/pairs",
+                                       "iter_1/train", "eval/iter_1", "iter_2/grow", "iter_2/score",
+                                       "iter_2/pairs", "iter_2/train", "eval/iter_2"]
+
+
+def test_plan_of_paper_tsp_runs_no_oracle_and_iteration_t_starts_from_model_t_minus_1(tmp_path):
+    config = load_config(None, ["train.method=tsp", "pairs.mode=paper", "iterations=2", "eval.every_iteration=false"])
+    steps = {s.name: s for s in plan(config, tmp_path)}
+    assert "iter_1/score" not in steps and "eval/iter_1" not in steps and "eval/iter_2" in steps
+    assert f"model.adapter={tmp_path / 'iter_1' / 'model'}" in steps["iter_2/grow"].argv
+    train2 = steps["iter_2/train"].argv
+    assert train2[train2.index("--adapter") + 1] == str(tmp_path / "iter_1" / "model")
+
+
+@pytest.mark.parametrize("method", ["sft", "dpo", "spin"])
+def test_baselines_train_from_the_tasks_without_trees(tmp_path, method):
+    config = load_config(None, [f"train.method={method}", "iterations=1"])
+    assert names(config, tmp_path) == ["eval/iter_0", "iter_1/train", "eval/iter_1"]
+
+
+def test_a_run_directory_refuses_a_different_config(tmp_path):
+    prepare(load_config(None, ["tasks=builtin:train:c"]), tmp_path, None)
+    with pytest.raises(ConfigError, match="different config"):
+        prepare(load_config(None, ["tasks=builtin:train:c", "grow.width=2"]), tmp_path, None)
+
+
+def test_builtin_sources_select_split_and_language():
+    tasks = builtin_tasks("builtin:test:python")
+    assert len(tasks) == 14 and {t.split for t in tasks} == {"test"}
+    assert {t.language for t in builtin_tasks("builtin:train:c")} == {"c"}
+    with pytest.raises(ConfigError):
+        builtin_tasks("builtin:dev")
+    assert benchmark_name("builtin:test:python") == "builtin-test-python"
+
+
+# ------------------------------------------------------------------------------------ kill -9 and resume
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    """A two-iteration verified TSP run on the tiny random model: task files and the overrides."""
+    from tests.train.helpers import save_tiny
+    from treeplay.data.builtin import load_builtin
+
+    root = tmp_path_factory.mktemp("selfplay")
+    by_id = {t.id: t for t in load_builtin()}
+    write_jsonl(root / "train.jsonl", [by_id[i] for i in TRAIN_IDS])
+    write_jsonl(root / "eval.jsonl", [by_id[i] for i in EVAL_IDS])
+    model = save_tiny(root / "tiny")
+    overrides = [f"model.name={model}", f"tasks={root / 'train.jsonl'}", "iterations=2", "nodes.max_nodes=2",
+                 "grow.width=2", "grow.max_new_tokens=10", "score.analyzers=[bandit]", "pairs.mode=verified",
+                 "train.method=tsp", "train.lr=1e-3", "train.save_steps=1", "train.grad_accum=1",
+                 f"eval.benchmark={root / 'eval.jsonl'}", "eval.max_new_tokens=10", "eval.bootstrap=50"]
+    return root, overrides
+
+
+def selfplay(out: Path, overrides: list[str]) -> subprocess.Popen:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "TOKENIZERS_PARALLELISM": "false"}
+    log = (out.parent / f"{out.name}.log").open("a")
+    return subprocess.Popen([sys.executable, "-m", "treeplay", "selfplay", "--out", str(out), *overrides],
+                            stdout=log, stderr=subprocess.STDOUT, text=True, env=env, start_new_session=True)
+
+
+def kill_when(proc: subprocess.Popen, ready, limit_s: float = 300) -> bool:
+    """SIGKILL the run's whole process group once ``ready()``; False when it finished first."""
+    deadline = time.monotonic() + limit_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        if ready():
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+            return True
+        time.sleep(0.05)
+    proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    log = Path(proc.args[proc.args.index("--out") + 1] + ".log")  # type: ignore[union-attr]
+    assert proc.returncode == 0, log.read_text()[-3000:]
+    return False
+
+
+def artifacts(run: Path) -> dict[str, object]:
+    """What a run leaves, in comparable form: JSONL as sorted lines (scoring order may differ), weights as bytes;
+    wall times and checkpoints left out; the run's own path written as <run>."""
+    out: dict[str, object] = {}
+    for path in sorted(run.rglob("*")):
+        rel = path.relative_to(run).as_posix()
+        if not path.is_file() or "checkpoints" in rel or "tensorboard" in rel or path.name in {
+                "manifest.json", "trainer_state.json"}:
+            continue
+        if path.suffix == ".jsonl":
+            out[rel] = sorted(path.read_text().replace(str(run), "<run>").splitlines())
+        elif path.suffix == ".json":
+            data = json.loads(path.read_text().replace(str(run), "<run>"))
+            if path.name == "adapter_config.json":  # PEFT writes its target-module set in hash order
+                data["target_modules"] = sorted(data["target_modules"])
+            out[rel] = data
+        else:
+            out[rel] = path.read_bytes()
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.tools
+def test_selfplay_killed_at_any_stage_resumes_to_the_same_artifacts(small_run):
+    if not __import__("shutil").which("bwrap"):
+        pytest.skip("bubblewrap is not installed (make setup installs it)")
+    root, overrides = small_run
+    reference, killed = root / "reference", root / "killed"
+    proc = selfplay(reference, overrides)
+    assert not kill_when(proc, lambda: False)
+    kills = 0
+    for ready in (lambda: (killed / "iter_1" / "trees.jsonl").exists(),
+                  lambda: (killed / "iter_1" / "model" / "checkpoints").exists(),
+                  lambda: (killed / "iter_2" / "verdicts.jsonl").exists(),
+                  lambda: (killed / "eval" / "iter_2").exists()):
+        kills += kill_when(selfplay(killed, overrides), ready)
+    assert kill_when(selfplay(killed, overrides), lambda: False) is False
+    assert kills >= 3  # the run really was cut down several times
+    want, got = artifacts(reference), artifacts(killed)
+    assert sorted(got) == sorted(want)
+    for rel, value in want.items():
+        assert got[rel] == value, rel
+        if rel.endswith(("trees.jsonl", "verdicts.jsonl", "pairs.jsonl", "generations.jsonl")):
+            assert len(set(value)) == len(value), f"{rel} has duplicate records"  # type: ignore[arg-type]
+    manifest = json.loads((killed / "manifest.json").read_text())
+    assert list(manifest["stages"]) == [s.name for s in plan(load_config(None, overrides), killed)]
