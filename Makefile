@@ -50,9 +50,7 @@ test: setup
 	$(PY) -m pytest -q
 
 demo: setup
-	@mkdir -p runs/demo
-	$(VENV)/bin/treeplay data builtin -o runs/demo/tasks.jsonl
-	$(VENV)/bin/treeplay data stats runs/demo/tasks.jsonl
+	$(VENV)/bin/treeplay demo --out runs/demo
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache src/*.egg-info
