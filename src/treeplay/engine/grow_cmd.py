@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -101,27 +102,35 @@ def run_grow(args: argparse.Namespace) -> int:
 def _params(grow: Any, prompt_format: str) -> Any:
     """GrowParams from the grow config section; bad values are ConfigErrors naming the key."""
     from treeplay.engine.backends import SamplingParams
-    from treeplay.engine.prompts import FORMATS
     from treeplay.engine.rollout import GrowParams
 
-    checks = [("grow.width", grow.width >= 1, "at least 1"),
-              ("grow.max_new_tokens", grow.max_new_tokens >= 1, "at least 1"),
-              ("grow.temperature", grow.temperature >= 0, "0 (greedy) or more"),
-              ("grow.top_p", 0 < grow.top_p <= 1, "in (0, 1]"),
-              ("grow.depth", grow.depth >= 1, "at least 1"),
-              ("grow.backend", grow.backend in ("hf", "openai"), "hf or openai"),
-              ("grow.stop", grow.stop in ("function", "none"), "function or none"),
-              ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS))]
-    for key, ok, expected in checks:
-        if not ok:
-            raise ConfigError(f"must be {expected}", key=key)
-    if grow.backend == "openai" and not grow.endpoint:
-        raise ConfigError("the openai backend needs a server URL", key="grow.endpoint",
-                          fix="e.g. grow.endpoint=http://localhost:8000/v1")
+    check_sampling("grow", section=grow, n=("width", grow.width), prompt_format=prompt_format,
+                   extra=[("grow.depth", grow.depth >= 1, "at least 1")])
     sampling = SamplingParams(width=grow.width, temperature=grow.temperature, top_p=grow.top_p,
                               max_new_tokens=grow.max_new_tokens)
     return GrowParams(sampling=sampling, depth=grow.depth, stop=grow.stop, seed=grow.seed,
                       prompt_format=prompt_format)
+
+
+def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format: str,
+                   extra: Sequence[tuple[str, bool, str]] = ()) -> None:
+    """Check the sampling keys of a config section (``grow`` or ``eval``): bad values are ConfigErrors naming
+    the key. ``n`` is the (key, value) of the samples per fork; ``extra`` more (key, ok, expected) checks."""
+    from treeplay.engine.prompts import FORMATS
+
+    checks = [(f"{name}.{n[0]}", n[1] >= 1, "at least 1"),
+              (f"{name}.max_new_tokens", section.max_new_tokens >= 1, "at least 1"),
+              (f"{name}.temperature", section.temperature >= 0, "0 (greedy) or more"),
+              (f"{name}.top_p", 0 < section.top_p <= 1, "in (0, 1]"),
+              (f"{name}.backend", section.backend in ("hf", "openai"), "hf or openai"),
+              (f"{name}.stop", section.stop in ("function", "none"), "function or none"),
+              ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS)), *extra]
+    for key, ok, expected in checks:
+        if not ok:
+            raise ConfigError(f"must be {expected}", key=key)
+    if section.backend == "openai" and not section.endpoint:
+        raise ConfigError("the openai backend needs a server URL", key=f"{name}.endpoint",
+                          fix=f"e.g. {name}.endpoint=http://localhost:8000/v1")
 
 
 def _shard(shard: str | None) -> tuple[int, int]:

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from treeplay.errors import ConfigError, UsageError
+from treeplay.errors import UsageError
 from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
 
 if TYPE_CHECKING:
@@ -128,22 +128,10 @@ def _settings(config: Any, benchmark: str, model: str | None) -> dict[str, Any]:
 
 def _check_settings(ev: Any, prompt_format: str) -> None:
     """Bad eval values are ConfigErrors naming the key."""
-    from treeplay.engine.prompts import FORMATS
+    from treeplay.engine.grow_cmd import check_sampling
 
-    checks = [("eval.n_samples", ev.n_samples >= 1, "at least 1"),
-              ("eval.max_new_tokens", ev.max_new_tokens >= 1, "at least 1"),
-              ("eval.temperature", ev.temperature >= 0, "0 (greedy) or more"),
-              ("eval.top_p", 0 < ev.top_p <= 1, "in (0, 1]"),
-              ("eval.backend", ev.backend in ("hf", "openai"), "hf or openai"),
-              ("eval.stop", ev.stop in ("function", "none"), "function or none"),
-              ("eval.bootstrap", ev.bootstrap >= 1, "at least 1"),
-              ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS))]
-    for key, ok, expected in checks:
-        if not ok:
-            raise ConfigError(f"must be {expected}", key=key)
-    if ev.backend == "openai" and not ev.endpoint:
-        raise ConfigError("the openai backend needs a server URL", key="eval.endpoint",
-                          fix="e.g. eval.endpoint=http://localhost:8000/v1")
+    check_sampling("eval", section=ev, n=("n_samples", ev.n_samples), prompt_format=prompt_format,
+                   extra=[("eval.bootstrap", ev.bootstrap >= 1, "at least 1")])
 
 
 def check_manifest(out: Path, settings: Mapping[str, Any]) -> None:
