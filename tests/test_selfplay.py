@@ -48,9 +48,9 @@ def test_baselines_train_from_the_tasks_without_trees(tmp_path, method):
 
 
 def test_a_run_directory_refuses_a_different_config(tmp_path):
-    prepare(load_config(None, ["tasks=builtin:train:c"]), tmp_path, None)
+    prepare(load_config(None, ["tasks=builtin:train:c"]), tmp_path)
     with pytest.raises(ConfigError, match="different config"):
-        prepare(load_config(None, ["tasks=builtin:train:c", "grow.width=2"]), tmp_path, None)
+        prepare(load_config(None, ["tasks=builtin:train:c", "grow.width=2"]), tmp_path)
 
 
 def test_builtin_sources_select_split_and_language():

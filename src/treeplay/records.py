@@ -16,6 +16,7 @@ import os
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar, Union
@@ -360,19 +361,37 @@ def dumps(record: Any) -> str:
     return json.dumps(to_dict(record), ensure_ascii=False)
 
 
-def write_jsonl(path: str | Path, records: Iterable[Any]) -> int:
-    """Write all records to ``path`` atomically (temporary file, fsync, rename). Returns the count."""
+@contextmanager
+def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[Any]:
+    """A file handle whose content replaces ``path`` only once the block ends without error: written to a
+    temporary file beside it, fsynced, then renamed, so readers (and a re-run after a crash) never see half a
+    file. The parent folder is created."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    try:
+        with tmp.open("wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text_atomic(path: str | Path, text: str) -> None:
+    """Replace ``path`` with ``text`` atomically (see ``atomic_writer``)."""
+    with atomic_writer(path) as fh:
+        fh.write(text)
+
+
+def write_jsonl(path: str | Path, records: Iterable[Any]) -> int:
+    """Write all records to ``path`` atomically (temporary file, fsync, rename). Returns the count."""
     count = 0
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_writer(path) as fh:
         for record in records:
             fh.write(dumps(record) + "\n")
             count += 1
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return count
 
 

@@ -23,7 +23,6 @@ finishes with the same artifacts, nothing duplicated or lost.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from treeplay.errors import ConfigError
+from treeplay.records import write_text_atomic
 
 TREE_METHODS = ("tsp",)
 
@@ -122,7 +122,7 @@ def eval_benchmark(benchmark: str, run: Path) -> str:
     return str(run / "eval_tasks.jsonl") if benchmark.startswith("builtin:") else benchmark
 
 
-def prepare(config: Any, run: Path, source_config: Path | None) -> None:
+def prepare(config: Any, run: Path) -> None:
     """Create the run directory: the resolved config (or check it is unchanged) and the task files."""
     from treeplay.config import dump_config
     from treeplay.records import write_jsonl
@@ -135,7 +135,7 @@ def prepare(config: Any, run: Path, source_config: Path | None) -> None:
             raise ConfigError(f"{saved} was written by a different config", key=None,
                               fix="re-run with the same config and overrides, or pick a new run name (name=...)")
     else:
-        _atomic_text(saved, text)
+        write_text_atomic(saved, text)
     if not (run / "tasks.jsonl").exists():
         write_jsonl(run / "tasks.jsonl", load_task_source(config.tasks, what="tasks"))
     if config.eval.benchmark.startswith("builtin:") and not (run / "eval_tasks.jsonl").exists():
@@ -169,12 +169,6 @@ def builtin_tasks(source: str, *, key: str | None = None) -> list[Any]:
     return [t for t in load_builtin() if (not split or t.split == split) and (not language or t.language == language)]
 
 
-def _atomic_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def load_manifest(run: Path) -> dict[str, Any]:
     path = run / "manifest.json"
     if not path.exists():
@@ -201,7 +195,7 @@ def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
         wall = time.perf_counter() - start
         manifest["stages"][step.name] = {"argv": list(step.argv), "outputs": [str(p) for p in step.outputs],
                                          "wall_s": round(wall, 2)}
-        _atomic_text(run / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        write_text_atomic(run / "manifest.json", json.dumps(manifest, indent=2) + "\n")
         log(f"[{i}/{len(steps)}] {step.name}: finished in {wall:.1f} s")
     return manifest
 
@@ -220,10 +214,9 @@ def stage_runner(step: Step) -> int:
     return int(args.func(args) or 0)
 
 
-def run_selfplay(config: Any, run: Path, *, source_config: Path | None = None,
-                 log: Callable[[str], None] = print) -> dict[str, Any]:
+def run_selfplay(config: Any, run: Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
     """Prepare the run directory and run every stage not done yet; returns the manifest."""
-    prepare(config, run, source_config)
+    prepare(config, run)
     steps = plan(config, run)
     log(f"run {run}: {len(steps)} stages ({config.train.method}, {config.iterations} iteration(s))")
     return execute(steps, run, stage_runner, log=log)
@@ -287,7 +280,7 @@ def _run_selfplay_command(args: Any) -> int:
 
     config = load_config(args.config, args.overrides)
     run = run_dir(config, args.out)
-    run_selfplay(config, run, source_config=Path(args.config) if args.config else None)
+    run_selfplay(config, run)
     print(before_after(run))
     print(f"run finished: {run}  (report: treeplay report {run})", file=sys.stdout)
     return 0

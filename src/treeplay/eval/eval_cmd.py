@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from treeplay.errors import UsageError
-from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
+from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl, write_text_atomic
 
 if TYPE_CHECKING:
     from treeplay.oracles.sandbox import Sandbox
@@ -240,14 +239,7 @@ def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], v
 
 def write_json(path: Path, data: Any) -> None:
     """Write ``data`` as JSON atomically (temporary file, fsync, rename): readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=1)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(data, indent=1) + "\n")
 
 
 def format_table(metrics: Mapping[str, Any], out: Path) -> str:

@@ -8,10 +8,11 @@ leaves a half-written image that the HTML report would embed.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
+
+from treeplay.records import atomic_writer
 
 DPI = 100
 
@@ -35,11 +36,9 @@ def _pyplot() -> Any:
 
 
 def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.png")
-    fig.savefig(tmp, dpi=DPI, format="png")
+    with atomic_writer(path, binary=True) as fh:
+        fig.savefig(fh, dpi=DPI, format="png")
     _pyplot().close(fig)
-    os.replace(tmp, path)
     return path
 
 

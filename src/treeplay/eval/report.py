@@ -15,7 +15,6 @@ when drawing).
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -26,7 +25,7 @@ import yaml
 
 from treeplay.errors import DataError, ToolMissingError, UsageError
 from treeplay.eval import plots as plotting
-from treeplay.records import iter_json_lines
+from treeplay.records import iter_json_lines, write_text_atomic
 
 METRICS = ("spr@1", "secure@1", "func-sec@1")  # the methods table's columns, per benchmark
 TITLES = {"spr@1": "SPR@1", "secure@1": "secure@1", "func-sec@1": "func-sec@1", "func@1": "func@1",
@@ -299,13 +298,6 @@ def primary_metric(groups: Sequence[Mapping[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------------------------ output
 
 
-def _write_text(path: Path, text: str) -> None:
-    """Write-then-rename, so a crash never leaves half a report."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True) -> Report:
     """Write report.md, report.html and (with ``plots``) plots/*.png for ``runs`` under ``out_dir``."""
     from treeplay.eval.report_sections import Figure, build_blocks, render_html, render_markdown  # reads Run, Row
@@ -319,6 +311,6 @@ def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True) -> R
     out_dir.mkdir(parents=True, exist_ok=True)
     blocks = build_blocks(runs, out_dir / "plots" if plots else None)
     md, page = out_dir / "report.md", out_dir / "report.html"
-    _write_text(md, render_markdown(blocks, out_dir))
-    _write_text(page, render_html(blocks, "treeplay report: " + ", ".join(r.name for r in runs)))
+    write_text_atomic(md, render_markdown(blocks, out_dir))
+    write_text_atomic(page, render_html(blocks, "treeplay report: " + ", ".join(r.name for r in runs)))
     return Report(md, page, tuple(b.path for b in blocks if isinstance(b, Figure)))

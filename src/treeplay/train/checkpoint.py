@@ -30,6 +30,8 @@ from typing import Any
 
 import torch
 
+from treeplay.records import write_text_atomic
+
 CHECKPOINTS = "checkpoints"
 STATE_FILE = "trainer_state.json"
 METRICS_FILE = "metrics.jsonl"
@@ -155,10 +157,7 @@ def write_state(out: Path, state: Mapping[str, Any]) -> None:
 
 
 def write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(json.dumps(dict(data), indent=1) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, json.dumps(dict(data), indent=1) + "\n")
 
 
 def append_metrics(out: Path, row: Mapping[str, Any]) -> None:
@@ -182,6 +181,4 @@ def trim_metrics(out: Path, last_step: int) -> None:
             continue  # the partial line a crash can leave
         if row.get("step", 0) <= last_step:
             rows.append(line)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text("".join(f"{line}\n" for line in rows), encoding="utf-8")
-    os.replace(tmp, path)
+    write_text_atomic(path, "".join(f"{line}\n" for line in rows))

@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Any
 
 import torch
 
+from treeplay.records import atomic_writer
 from treeplay.train.data import PairGroup
 from treeplay.train.packing import pack_pairs, packed_logps
 
@@ -112,14 +112,9 @@ def write_reference(path: Path, groups: Sequence[PairGroup], values: Mapping[int
                     fingerprint: Mapping[str, Any]) -> None:
     """The fingerprint line, then one line per pair in pair-index order; temporary file + rename."""
     keys = {index: group.key for group in groups for index in group.indices}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_writer(path) as fh:
         fh.write(json.dumps({"fingerprint": dict(fingerprint)}) + "\n")
         for index in sorted(values):
             chosen, rejected = values[index]
             fh.write(json.dumps({"index": index, "key": keys.get(index), "ref_chosen_logp": chosen,
                                  "ref_rejected_logp": rejected}) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

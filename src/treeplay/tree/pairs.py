@@ -30,13 +30,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from treeplay.records import PreferencePair, Task, Tree, Verdict, write_jsonl
+from treeplay.records import PreferencePair, Task, Tree, Verdict, atomic_writer, write_jsonl
 from treeplay.tree.golden import golden_continuation, is_identical
 from treeplay.tree.leaves import Fork, Leaf, node_prefix, place_branches, task_of
 
@@ -209,11 +208,7 @@ def write_pairs(path: str | Path, pairs: Sequence[PreferencePair], *, export_trl
     if not export_trl:
         return None
     target = trl_path(path)
-    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
-    with tmp.open("w", encoding="utf-8") as fh:
+    with atomic_writer(target) as fh:
         for row in trl_rows(pairs):
             fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
     return target
