@@ -112,3 +112,12 @@ def test_resume_cuts_a_partial_last_line_and_keeps_complete_records(tmp_path):
     append_jsonl(path, NODE)
     assert load_jsonl(path, RiskNode) == [NODE, NODE]
     assert resume_jsonl(tmp_path / "absent.jsonl", RiskNode) == []
+
+
+def test_atomic_write_removes_what_a_killed_writer_left(tmp_path):
+    from treeplay.records import write_text_atomic
+
+    stale = tmp_path / ".out.json.tmp999999"
+    stale.write_text("half a fi")
+    write_text_atomic(tmp_path / "out.json", "{}\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]

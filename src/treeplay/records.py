@@ -365,9 +365,11 @@ def dumps(record: Any) -> str:
 def atomic_writer(path: str | Path, *, binary: bool = False) -> Iterator[Any]:
     """A file handle whose content replaces ``path`` only once the block ends without error: written to a
     temporary file beside it, fsynced, then renamed, so readers (and a re-run after a crash) never see half a
-    file. The parent folder is created."""
+    file. The parent folder is created, and temporary files that a killed writer of ``path`` left are removed."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{path.name}.tmp*"):
+        stale.unlink(missing_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     try:
         with tmp.open("wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
