@@ -17,8 +17,9 @@ Each sample stops like a branch (``stops.make_stop_rule``): at the end of the fu
 indentation, balanced braces), at a closing code fence, at EOS or after ``max_new_tokens``. The result is a
 ``Candidate`` per sample with id ``<task_id>/s<k>`` whose completion continues ``task.prefix``.
 
-``generate_all`` appends each task's samples to a JSONL file as soon as the task is done; a re-run repairs a torn
-last line (``records.resume_jsonl``) and generates only tasks that still miss samples.
+``generate_all`` decodes the tasks in fixed batches (``task_batches``; ``HFBackend.branch_many`` decodes the samples
+of a batch's tasks together) and appends each batch's samples to a JSONL file as soon as it is done; a re-run
+repairs a torn last line (``records.resume_jsonl``) and decodes again only the batches that still miss samples.
 """
 
 from __future__ import annotations
