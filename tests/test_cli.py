@@ -68,3 +68,12 @@ def test_builtin_export_reads_back(tmp_path, capsys):
     assert main(["data", "stats", str(out), "--json"]) == 0
     stats = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert stats["by_language"].keys() == {"python"} and stats["with_tests"] == stats["tasks"] > 0
+
+
+def test_import_keeps_only_the_named_languages(tmp_path, capsys):
+    src = fixtures.write_sec_eval(tmp_path)
+    out = tmp_path / "c.jsonl"
+    assert main(["data", "import", "--format", "sec-eval", str(src), "--language", "c", "-o", str(out)]) == 0
+    assert main(["data", "stats", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["by_language"] == {"c": 1}
+    assert main(["data", "import", "--format", "sec-eval", str(src), "--language", "cobol", "-o", str(out)]) == 2

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from treeplay.config import load_config
-from treeplay.errors import ConfigError
-from treeplay.records import write_jsonl
-from treeplay.selfplay import benchmark_name, builtin_tasks, plan, prepare
+from treeplay.data.importers import load_task_sources
+from treeplay.errors import ConfigError, DataError
+from treeplay.records import Task, load_jsonl, write_jsonl
+from treeplay.selfplay import benchmark_name, plan, prepare
 
 TRAIN_IDS = ("py_sqli_user_search", "py_cmd_grep_logs")
 EVAL_IDS = ("py_sqli_product_sort", "py_log_failed_login")
@@ -54,12 +55,42 @@ def test_a_run_directory_refuses_a_different_config(tmp_path):
 
 
 def test_builtin_sources_select_split_and_language():
-    tasks = builtin_tasks("builtin:test:python")
+    tasks = load_task_sources("builtin:test:python")
     assert len(tasks) == 14 and {t.split for t in tasks} == {"test"}
-    assert {t.language for t in builtin_tasks("builtin:train:c")} == {"c"}
+    assert {t.language for t in load_task_sources("builtin:train:c")} == {"c"}
     with pytest.raises(ConfigError):
-        builtin_tasks("builtin:dev")
+        load_task_sources("builtin:dev")
     assert benchmark_name("builtin:test:python") == "builtin-test-python"
+
+
+def test_sources_join_formats_and_keep_only_the_named_languages(tmp_path):
+    from treeplay.data.builtin import load_builtin
+
+    write_jsonl(tmp_path / "c.jsonl", [t for t in load_builtin() if t.language == "c"])
+    spec = "native:{data_dir}/c.jsonl+builtin:test:python"
+    both = load_task_sources(spec, data_dir=tmp_path)
+    assert {t.language for t in both} == {"c", "python"}
+    only_c = load_task_sources(spec, data_dir=tmp_path, languages=("c", "cpp"))
+    assert only_c and {t.language for t in only_c} == {"c"}
+    assert benchmark_name(spec) == "native+builtin-test-python"
+    with pytest.raises(DataError, match="comes from both"):
+        load_task_sources("builtin:test+builtin:test")
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_task_sources("safecoder:{data_dir}/missing.jsonl", data_dir=tmp_path)
+    with pytest.raises(ConfigError, match="unknown language"):
+        load_task_sources("builtin", languages=("cobol",))
+
+
+def test_a_run_keeps_training_and_evaluation_tasks_to_their_languages(tmp_path):
+    config = load_config(None, ["tasks=builtin:train", "languages=[c]", "eval.benchmark=builtin",
+                                "eval.languages=[python]", "eval.base=false", "iterations=1", "train.method=sft"])
+    prepare(config, tmp_path)
+    assert {t.language for t in load_jsonl(tmp_path / "tasks.jsonl", Task)} == {"c"}
+    assert {t.language for t in load_jsonl(tmp_path / "eval_tasks.jsonl", Task)} == {"python"}
+    steps = plan(config, tmp_path)
+    assert [s.name for s in steps] == ["iter_1/train", "eval/iter_1"]
+    argv = steps[-1].argv
+    assert argv[argv.index("--benchmark") + 1] == str(tmp_path / "eval_tasks.jsonl")
 
 
 # ------------------------------------------------------------------------------------ kill -9 and resume

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from treeplay import __version__
-from treeplay.errors import TreeplayError
+from treeplay.errors import TreeplayError, UsageError
 
 EPILOG = """\
 typical run (the paper's loop, one iteration):
@@ -72,10 +72,13 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
         "import", help="convert a public data set into tasks.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Convert a data set into treeplay's tasks.jsonl.\n\nformats:\n" + formats,
-        epilog="example:\n  treeplay data import --format seccodeplt seccodeplt/dev.json -o runs/x/tasks.jsonl")
+        epilog="examples:\n  treeplay data import --format seccodeplt seccodeplt/dev.json -o runs/x/tasks.jsonl\n"
+               "  treeplay data import -f safecoder sec-new-desc.train.jsonl --language c --language cpp -o c.jsonl")
     imp.add_argument("path", type=Path, help="input file or folder")
     imp.add_argument("--format", "-f", required=True, choices=list(FORMAT_HELP), help="input format")
     imp.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
+    imp.add_argument("--language", action="append", metavar="LANG",
+                     help="keep only tasks in this language (repeatable; python, c, cpp, javascript, go, java, ruby)")
     imp.set_defaults(func=_data_import)
 
     stats = dsub.add_parser("stats", help="tasks per CWE, language and split",
@@ -102,9 +105,12 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 
 def _data_import(args: argparse.Namespace) -> int:
     from treeplay.data.importers import import_tasks, task_stats
-    from treeplay.records import write_jsonl
+    from treeplay.records import LANGUAGES, write_jsonl
 
-    tasks = import_tasks(args.format, args.path)
+    unknown = [lang for lang in args.language or () if lang not in LANGUAGES]
+    if unknown:
+        raise UsageError(f"unknown language {unknown[0]!r}", fix=f"use one of: {', '.join(LANGUAGES)}")
+    tasks = [t for t in import_tasks(args.format, args.path) if not args.language or t.language in args.language]
     n = write_jsonl(args.output, tasks)
     stats = task_stats(tasks)
     langs = ", ".join(f"{k} {v}" for k, v in stats["by_language"].items())

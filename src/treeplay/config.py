@@ -100,7 +100,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class EvalConfig:
-    benchmark: str = "builtin"  # securityeval | sec-eval | seccodeplt | cweval | builtin | a task file
+    benchmark: str = "builtin"  # securityeval | sec-eval | seccodeplt | cweval | builtin | task sources (as tasks)
     n_samples: int = 1
     temperature: float = 0.2
     top_p: float = 0.9
@@ -113,13 +113,17 @@ class EvalConfig:
     data: str | None = None  # the benchmark's input for its importer (all benchmarks but builtin)
     limit: int | None = None  # only the first N tasks of the benchmark
     every_iteration: bool = True  # selfplay: evaluate after every iteration, not only the last
+    base: bool = True  # selfplay: evaluate the base model too (iteration 0); off when another run has it
+    languages: tuple[str, ...] = ()  # selfplay: keep only evaluation tasks in these languages (empty: all)
 
 
 @dataclass(frozen=True)
 class Config:
     name: str = "run"
     out_dir: str = "runs"
-    tasks: str | None = None
+    tasks: str | None = None  # task sources: builtin[:split[:lang]], <format>:<path>, a tasks.jsonl; "+" joins
+    languages: tuple[str, ...] = ()  # keep only training tasks in these languages (empty: all)
+    data_dir: str = "data"  # replaces {data_dir} in task sources and eval.data
     iterations: int = 2
     seed: int = 0
     model: ModelConfig = field(default_factory=ModelConfig)

@@ -5,7 +5,7 @@ A run directory (``<out_dir>/<name>/``) holds everything::
     config.yaml          the resolved config every stage of the run reads (a re-run checks it is unchanged)
     manifest.json        the stages done, in order, with their outputs and wall time
     tasks.jsonl          training tasks; nodes.jsonl (risk nodes, tree methods only)
-    eval_tasks.jsonl     the evaluation tasks when they come from the builtin set's held-out split
+    eval_tasks.jsonl     the evaluation tasks when they come from task sources (builtin:test, safecoder:PATH, ...)
     iter_<t>/            trees.jsonl, verdicts.jsonl (verified mode), pairs.jsonl, model/ (trainer output)
     eval/iter_<t>/<benchmark>/   generations.jsonl, verdicts.jsonl, metrics.json (iteration 0 = the base model)
 
@@ -56,7 +56,7 @@ def plan(config: Any, run: Path) -> list[Step]:
     method = config.train.method
     cfg = str(run / "config.yaml")
     tasks = str(run / "tasks.jsonl")
-    steps = [_eval_step(config, run, 0, adapter=None)]
+    steps = [_eval_step(config, run, 0, adapter=None)] if config.eval.base else []
     if method in TREE_METHODS:
         steps.append(Step("nodes", ("nodes", tasks, "-o", str(run / "nodes.jsonl"), "--config", cfg),
                           (run / "nodes.jsonl",)))
@@ -100,31 +100,54 @@ def _overrides(adapter: str | None) -> list[str]:
 def _eval_step(config: Any, run: Path, t: int, adapter: str | None) -> Step:
     name = benchmark_name(config.eval.benchmark)
     out = run / "eval" / f"iter_{t}" / name
-    argv = ["eval", "--benchmark", eval_benchmark(config.eval.benchmark, run), "--out", str(out),
+    argv = ["eval", "--benchmark", eval_benchmark(config, run), "--out", str(out),
             "--seen-from", str(run / "tasks.jsonl"), "--config", str(run / "config.yaml"),
             *_model_args(config, adapter)]
-    if config.eval.data:
-        argv += ["--data", config.eval.data]
+    if config.eval.data and not materialized(config.eval):
+        argv += ["--data", config.eval.data.replace("{data_dir}", config.data_dir)]
     if config.eval.limit:
         argv += ["--limit", str(config.eval.limit)]
     return Step(f"eval/iter_{t}", tuple(argv), (out / "metrics.json",))
 
 
 def benchmark_name(benchmark: str) -> str:
-    """The folder name of a benchmark's results: its name, or the stem of a task file."""
+    """The folder name of a benchmark's results: its name, the stem of a task file, or for task sources
+    (``builtin:test``, ``safecoder:PATH+sec-eval:PATH``) the sources' names joined by ``+``."""
+    parts = [part.strip() for part in benchmark.split("+")]
+    if len(parts) > 1:
+        return "+".join(benchmark_name(part) for part in parts)
     if benchmark.startswith("builtin:"):
         return benchmark.replace(":", "-")
+    fmt, sep, _ = benchmark.partition(":")
+    if sep and fmt in _source_formats():
+        return fmt
     return Path(benchmark).stem if ("/" in benchmark or benchmark.endswith(".jsonl")) else benchmark
 
 
-def eval_benchmark(benchmark: str, run: Path) -> str:
-    """What ``treeplay eval --benchmark`` gets: a builtin split becomes the run's eval_tasks.jsonl."""
-    return str(run / "eval_tasks.jsonl") if benchmark.startswith("builtin:") else benchmark
+def materialized(ev: Any) -> bool:
+    """Whether the evaluation tasks are written into the run (RUN/eval_tasks.jsonl) before evaluating: for task
+    sources (a builtin split, ``<format>:<path>``, several joined by ``+``) and whenever ``eval.languages``
+    keeps only some languages. A named benchmark read with ``eval.data`` is passed to ``treeplay eval`` as is."""
+    bench = ev.benchmark
+    fmt, sep, _ = bench.partition(":")
+    return bool(ev.languages) or "+" in bench or bench.startswith("builtin:") or bool(sep and fmt in _source_formats())
+
+
+def _source_formats() -> tuple[str, ...]:
+    from treeplay.data.importers import FORMATS
+
+    return FORMATS
+
+
+def eval_benchmark(config: Any, run: Path) -> str:
+    """What ``treeplay eval --benchmark`` gets: a task source becomes the run's eval_tasks.jsonl."""
+    return str(run / "eval_tasks.jsonl") if materialized(config.eval) else config.eval.benchmark
 
 
 def prepare(config: Any, run: Path) -> None:
     """Create the run directory: the resolved config (or check it is unchanged) and the task files."""
     from treeplay.config import dump_config
+    from treeplay.data.importers import load_task_sources
     from treeplay.records import write_jsonl
 
     run.mkdir(parents=True, exist_ok=True)
@@ -137,36 +160,15 @@ def prepare(config: Any, run: Path) -> None:
     else:
         write_text_atomic(saved, text)
     if not (run / "tasks.jsonl").exists():
-        write_jsonl(run / "tasks.jsonl", load_task_source(config.tasks, what="tasks"))
-    if config.eval.benchmark.startswith("builtin:") and not (run / "eval_tasks.jsonl").exists():
-        write_jsonl(run / "eval_tasks.jsonl", load_task_source(config.eval.benchmark, what="eval.benchmark"))
-
-
-def load_task_source(source: str | None, *, what: str) -> list[Any]:
-    """Tasks from ``builtin``, ``builtin:<split>`` or a tasks.jsonl path."""
-    from treeplay.records import Task, load_jsonl
-
-    if not source:
-        raise ConfigError("selfplay needs training tasks", key=what,
-                          fix="tasks=builtin:train, or tasks=PATH/tasks.jsonl (from treeplay data import)")
-    if source == "builtin" or source.startswith("builtin:"):
-        return builtin_tasks(source, key=what)
-    if not Path(source).exists():
-        raise ConfigError(f"task file {source} does not exist", key=what,
-                          fix="give a tasks.jsonl written by treeplay data import, or builtin:train")
-    return load_jsonl(source, Task)
-
-
-def builtin_tasks(source: str, *, key: str | None = None) -> list[Any]:
-    """``builtin[:<split>[:<language>]]``: the builtin set, or one split of it, optionally one language."""
-    from treeplay.data.builtin import load_builtin
-
-    parts = source.split(":")[1:]
-    split, language = (parts + [None, None])[:2]
-    if split not in (None, "", "train", "test") or len(parts) > 2:
-        raise ConfigError(f"{source!r}: expected builtin, builtin:train, builtin:test or builtin:<split>:<language>",
-                          key=key, fix="e.g. builtin:train:python")
-    return [t for t in load_builtin() if (not split or t.split == split) and (not language or t.language == language)]
+        write_jsonl(run / "tasks.jsonl", load_task_sources(config.tasks or "", data_dir=config.data_dir,
+                                                           languages=config.languages, what="tasks"))
+    if materialized(config.eval) and not (run / "eval_tasks.jsonl").exists():
+        spec = config.eval.benchmark
+        if spec in _source_formats() and config.eval.data:  # a named benchmark kept to some languages
+            spec = f"{spec}:{config.eval.data}"
+        write_jsonl(run / "eval_tasks.jsonl", load_task_sources(spec, data_dir=config.data_dir,
+                                                                languages=config.eval.languages,
+                                                                what="eval.benchmark"))
 
 
 def load_manifest(run: Path) -> dict[str, Any]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,3 +65,65 @@ def task_stats(tasks: Iterable[Task]) -> dict[str, Any]:
         "with_tests": sum(1 for t in tasks if t.tests is not None),
         "by_split": dict(sorted(Counter(t.split or "-" for t in tasks).items())),
     }
+
+
+def load_task_sources(spec: str, *, data_dir: str | Path = "data", languages: Sequence[str] = (),
+                      what: str = "tasks") -> list[Task]:
+    """The tasks a run config names: one or more sources joined by ``+``, optionally kept to some languages.
+
+    A source is ``builtin[:<split>[:<language>]]`` (the bundled set), ``<format>:<path>`` (any importer format,
+    e.g. ``safecoder:{data_dir}/safecoder/sec-new-desc.train.jsonl``) or the path of a tasks.jsonl. ``{data_dir}``
+    in a path is replaced by ``data_dir``, so one config serves every machine (``data_dir=/my/data``).
+    ``languages`` (treeplay names: c, cpp, python, ...) keeps only tasks in those languages; empty keeps all.
+    Task ids must be unique over all sources. Raises ConfigError naming ``what`` for a bad spec or a missing
+    path, DataError for malformed input.
+    """
+    from treeplay.errors import ConfigError, DataError
+    from treeplay.records import LANGUAGES
+
+    unknown = [lang for lang in languages if lang not in LANGUAGES]
+    if unknown:
+        raise ConfigError(f"unknown language {unknown[0]!r}", key=what, fix=f"use some of: {', '.join(LANGUAGES)}")
+    if not spec or not spec.strip():
+        raise ConfigError("no tasks given", key=what,
+                          fix="e.g. builtin:train, safecoder:{data_dir}/safecoder/sec-new-desc.train.jsonl, "
+                              "or the path of a tasks.jsonl (from treeplay data import)")
+    tasks: list[Task] = []
+    seen: dict[str, str] = {}
+    for source in (part.strip() for part in spec.split("+")):
+        for task in _load_source(source.replace("{data_dir}", str(data_dir)), what):
+            if task.id in seen:
+                raise DataError(f"task id {task.id!r} comes from both {seen[task.id]} and {source}",
+                                fix=f"{what}: name each data set once")
+            seen[task.id] = source
+            if not languages or task.language in languages:
+                tasks.append(task)
+    return tasks
+
+
+def _load_source(source: str, what: str) -> list[Task]:
+    from treeplay.errors import ConfigError
+
+    if source == "builtin" or source.startswith("builtin:"):
+        return _builtin_source(source, what)
+    fmt, sep, path = source.partition(":")
+    if not sep or fmt not in FORMATS:
+        fmt, path = "native", source
+    if not Path(path).exists():
+        raise ConfigError(f"{path} does not exist", key=what,
+                          fix="check the path (a relative one is read from the current folder); set data_dir=... "
+                              "when the config uses {data_dir}")
+    return import_tasks(fmt, path)
+
+
+def _builtin_source(source: str, what: str) -> list[Task]:
+    """``builtin[:<split>[:<language>]]``: the builtin set, or one split of it, optionally one language."""
+    from treeplay.data.builtin import load_builtin
+    from treeplay.errors import ConfigError
+
+    parts = source.split(":")[1:]
+    split, language = (parts + [None, None])[:2]
+    if split not in (None, "", "train", "test") or len(parts) > 2:
+        raise ConfigError(f"{source!r}: expected builtin, builtin:train, builtin:test or builtin:<split>:<language>",
+                          key=what, fix="e.g. builtin:train:python")
+    return [t for t in load_builtin() if (not split or t.split == split) and (not language or t.language == language)]

@@ -78,7 +78,7 @@ def run_train(args: argparse.Namespace) -> int:
     method = args.method or config.train.method
     params = train_params(config.train, method)
     _check_inputs(args, method)
-    tasks = _tasks(args.tasks or config.tasks)
+    tasks = _tasks(args.tasks or config.tasks, config.data_dir)
     loaded = _load(config, args, params.lora)
     groups = _groups(method, tasks, loaded, args, config)
     result = train(loaded, groups, args.output, params, progress=not args.no_progress)
@@ -115,17 +115,13 @@ def _check_inputs(args: argparse.Namespace, method: str) -> None:
         raise UsageError(f"--samples is read by --method spin only, not {method}", fix="drop it, or use --method spin")
 
 
-def _tasks(source: str | None) -> list[Any]:
-    from treeplay.records import Task, load_jsonl
+def _tasks(source: str | None, data_dir: str) -> list[Any]:
+    from treeplay.data.importers import load_task_sources
 
     if source is None:
         raise UsageError("no tasks given",
                          fix="pass --tasks tasks.jsonl (or --tasks builtin:train), or set tasks: in the config")
-    if source == "builtin" or source.startswith("builtin:"):
-        from treeplay.selfplay import builtin_tasks
-
-        return builtin_tasks(source, key="tasks")
-    return load_jsonl(source, Task)
+    return load_task_sources(source, data_dir=data_dir, what="--tasks")
 
 
 def _load(config: Any, args: argparse.Namespace, lora: bool) -> Any:
