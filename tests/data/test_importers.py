@@ -146,3 +146,12 @@ def test_malformed_input_names_file_and_line(tmp_path, fmt):
         import_tasks(fmt, path)
     err = info.value
     assert err.file is not None and err.line == expected_line, (str(err), expected_line)
+
+
+def test_sec_eval_takes_the_cwe_of_the_scenario_folder_when_info_json_disagrees(tmp_path):
+    root = fixtures.write_sec_eval(tmp_path)
+    info_path = root / "trained" / "cwe-022" / "0-py" / "info.json"
+    info = json.loads(info_path.read_text())
+    info_path.write_text(json.dumps({**info, "cwe": "CWE-116"}))
+    (task,) = [t for t in import_tasks("sec-eval", root) if t.split == "trained"]
+    assert task.cwes == ("CWE-22",) and task.meta["info_cwe"] == "CWE-116"

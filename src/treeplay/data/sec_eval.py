@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from treeplay.data.cwe import canonical_cwe
+from treeplay.data.cwe import canonical_cwe, try_canonical_cwe
 from treeplay.data.jsonio import read_json, require
 from treeplay.errors import DataError
 from treeplay.records import LANGUAGE_OF_EXTENSION, Task
@@ -49,6 +49,13 @@ def _scenario(info_path: Path, split: str | None) -> Task:
         raise DataError(f"neither file_context.{ext} nor func_context.{ext} is present", file=folder)
     prefix = "".join(p.read_text(encoding="utf-8") for p in (file_ctx, func_ctx) if p.is_file())
     cwe = canonical_cwe(info["cwe"])
+    meta_extra = {}
+    folder_cwe = try_canonical_cwe(folder.parent.name)
+    if folder_cwe is not None and folder_cwe != cwe:
+        # One scenario (trained-new/cwe-022/1-rb) says CWE-116 in info.json while its folder and its CodeQL
+        # query (cwe-022/PathInjection.ql) say CWE-22: the folder is what the scenario tests.
+        meta_extra = {"info_cwe": cwe}
+        cwe = folder_cwe
     description = info.get("description_generated") or info.get("description") or ""
     return Task(
         id=f"sec-eval-{split or 'x'}-{folder.parent.name}-{folder.name}", language=language, cwes=(cwe,),
@@ -56,5 +63,5 @@ def _scenario(info_path: Path, split: str | None) -> Task:
         license=LICENSE, split=split,
         meta={"scenario": folder.name, "check_ql": info.get("check_ql", ""),
               "description": info.get("description", ""),
-              "queries": sorted(p.name for p in folder.glob("*.ql"))},
+              "queries": sorted(p.name for p in folder.glob("*.ql")), **meta_extra},
     )
