@@ -26,7 +26,7 @@ from .fixtures import (
 
 TOP_KEYS = {"benchmark", "model", "generations", "n_samples", "temperature", "top_p", "n", "tasks", "with_tests",
             "parsed", "flagged", "spr@1", "secure@1", "func@1", "sec@1", "func-sec@1", "vulnerable", "ci95",
-            "by_cwe", "by_language"}
+            "by_cwe", "by_language", "per_task"}
 
 
 def run(argv: list[str]) -> int:

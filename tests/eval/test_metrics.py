@@ -10,7 +10,9 @@ from treeplay.eval.metrics import (
     bootstrap_interval,
     eval_metrics,
     metric_block,
+    paired_comparison,
     pass_at_k,
+    sign_test_p,
     verdict_flags,
     wilson_interval,
 )
@@ -133,7 +135,7 @@ def test_splits_by_cwe_and_language_hold_the_same_metric_keys():
     assert m["by_cwe"]["CWE-502"]["spr@1"] == 0.0 and m["by_cwe"]["CWE-22"]["spr@1"] is None
     assert m["by_language"]["javascript"]["n"] == 1 and m["by_language"]["python"]["n"] == 4
     assert m["by_language"]["python"]["spr@1"] == pytest.approx(1 - 2 / 3)
-    top = {k for k in m if k not in ("by_cwe", "by_language")}
+    top = {k for k in m if k not in ("by_cwe", "by_language", "per_task")}
     assert set(cwe78) == top
     assert "seen" not in m
 
@@ -157,3 +159,26 @@ def test_metrics_and_the_eval_parser_import_neither_torch_nor_subprocess():
             "treeplay.eval.eval_cmd; print(sorted({'torch', 'subprocess', 'transformers'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_per_task_scores_pair_two_runs_task_by_task():
+    m = eval_metrics(STATIC, STATIC_TASKS)
+    per_task = m["per_task"]
+    assert set(per_task) == {v.task_id for v in STATIC}
+    assert all(0.0 <= row["secure"] <= 1.0 and row["language"] in ("python", "javascript") for row in per_task.values())
+    base = {"a": 0.0, "b": 0.0, "c": 1.0, "d": 1.0, "e": None}
+    other = {"a": 1.0, "b": 1.0, "c": 1.0, "d": 0.0, "e": 1.0, "f": 1.0}
+    paired = paired_comparison(base, other, seed=0, resamples=200)
+    assert paired["n"] == 4 and (paired["better"], paired["worse"]) == (2, 1)
+    assert paired["base"] == 0.5 and paired["other"] == 0.75 and paired["diff"] == pytest.approx(0.25)
+    assert paired["ci95"][0] <= 0.25 <= paired["ci95"][1]
+    assert paired["p"] == 1.0  # 2 vs 1 is what chance gives
+    assert paired_comparison({"a": None}, {"a": 1.0}) is None
+
+
+def test_sign_test_is_the_exact_binomial_tail():
+    assert sign_test_p(0, 0) == 1.0
+    assert sign_test_p(6, 0) == pytest.approx(2 / 64)  # 1/32
+    assert sign_test_p(0, 6) == sign_test_p(6, 0)
+    assert sign_test_p(8, 2) == pytest.approx(2 * (1 + 10 + 45) / 1024)
+    assert sign_test_p(5, 5) == 1.0

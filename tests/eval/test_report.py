@@ -274,3 +274,26 @@ def test_report_help_teaches_with_examples(capsys):
     assert exit_.value.code == 0
     text = capsys.readouterr().out
     assert "examples:" in text and "treeplay report runs/spin runs/tsp-paper" in text and "TSP (verified)" in text
+
+
+def test_paired_comparison_against_base_marks_what_is_not_significant(tmp_path):
+    root = tmp_path / "runs"
+    runs = [make_run(root, "tsp-paper", "tsp"), make_run(root, "spin", "spin")]
+    # ten Python and two Go tasks: TSP makes 8 Python tasks secure, SPIN only one; Go is unchanged
+    scores = {"base": [0] * 10, "tsp-paper": [1] * 8 + [0] * 2, "spin": [1] + [0] * 9}
+    for run, name in ((runs[0], "base"), (runs[0], "tsp-paper"), (runs[1], "spin")):
+        path = run / "eval" / ("iter_0" if name == "base" else "iter_2") / "securityeval" / "metrics.json"
+        data = json.loads(path.read_text())
+        per_task = {f"py{i}": {"language": "python", "cwes": ["CWE-79"], "secure": float(s), "func-sec": None}
+                    for i, s in enumerate(scores[name])}
+        per_task.update({f"go{i}": {"language": "go", "cwes": ["CWE-78"], "secure": 1.0, "func-sec": None}
+                         for i in range(2)})
+        path.write_text(json.dumps({**data, "per_task": per_task}))
+    markdown = write_report(collect_runs(runs), tmp_path / "out", plots=False).markdown.read_text()
+    section = "### securityeval: secure@1 vs base"
+    assert table_row(markdown, "method", section)[1:] == ["all", "go", "python"]
+    tsp = table_row(markdown, "TSP (paper)", section)
+    assert tsp[1].startswith("+66.7 [") and "+8/-0 of 12, p=0.0078" in tsp[1] and "n.s." not in tsp[1]
+    assert tsp[2] == "+0.0 [+0.0, +0.0]; +0/-0 of 2, p=1 (n.s.)"
+    spin = table_row(markdown, "SPIN (self-play)", section)
+    assert "+1/-0 of 10, p=1 (n.s.)" in spin[3]

@@ -20,6 +20,8 @@ parses, what the static analyzers found, and how its tests went. With ``n`` prog
   pass@k averages over tasks get a percentile bootstrap over tasks (tasks resampled with replacement,
   ``resamples`` times, from a seeded ``random.Random``, so the interval is the same on every run).
 - ``tasks``: tasks with at least one program; ``with_tests``: those of them that have executable tests.
+- ``per_task``: each task's language, CWEs and secure / func-sec share, so two runs on the same benchmark can be
+  compared task by task (``paired_comparison``: difference, its bootstrap interval, exact sign-test p-value).
 - Splits: ``by_cwe`` (a task counts under each of its CWEs), ``by_language``, and with a set of CWEs seen in
   training, ``seen`` (tasks with at least one seen CWE) and ``unseen`` (the others); each split holds the same
   metric keys.
@@ -172,6 +174,58 @@ def _test_counts(verdicts: Sequence[Verdict], flags: Sequence[VerdictFlags]) -> 
     return out
 
 
+def task_scores(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *,
+                severity: str = "medium") -> dict[str, dict[str, Any]]:
+    """Per task: its language, its CWEs and the share of its programs that are secure (strict ``secure@1``) and,
+    where its tests ran, that pass both kinds (``func-sec``). Paired comparisons between two runs on the same
+    benchmark (``paired_comparison``) read these."""
+    groups: dict[str, list[VerdictFlags]] = {}
+    for v in verdicts:
+        groups.setdefault(v.task_id, []).append(verdict_flags(v, severity))
+    out: dict[str, dict[str, Any]] = {}
+    for task_id, flags in groups.items():
+        task = tasks.get(task_id)
+        both = [f.func_sec for f in flags]
+        out[task_id] = {
+            "language": task.language if task is not None else None,
+            "cwes": list(task.cwes) if task is not None else [],
+            "secure": sum(f.secure for f in flags) / len(flags),
+            "func-sec": (sum(x is True for x in both) / len(both)) if any(x is not None for x in both) else None,
+        }
+    return out
+
+
+def sign_test_p(better: int, worse: int) -> float:
+    """Two-sided exact sign test: the probability, if neither run were better, of a split at least as uneven as
+    ``better`` vs ``worse`` tasks (ties left out). With one program per task this is the exact McNemar test."""
+    n = better + worse
+    if n == 0:
+        return 1.0
+    tail = math.fsum(math.comb(n, i) for i in range(min(better, worse) + 1)) / 2 ** n
+    return min(1.0, 2 * tail)
+
+
+def paired_comparison(base: Mapping[str, float | None], other: Mapping[str, float | None], *, seed: int | str = 0,
+                      resamples: int = 1000) -> dict[str, Any] | None:
+    """``other`` against ``base`` on the tasks both scored (task id -> score in [0, 1]; None = not scored).
+
+    Returns ``n`` (paired tasks), the two means, ``diff`` (other - base), ``ci95`` of the difference (percentile
+    bootstrap over tasks, seeded), ``better`` / ``worse`` (tasks whose score rose / fell) and ``p`` (exact sign
+    test); None when no task is paired. Pairing removes the between-task variance that two independent intervals
+    carry, so it detects smaller differences than comparing ``ci95`` of each run.
+    """
+    common = [k for k, value in base.items() if value is not None and other.get(k) is not None]
+    if not common:
+        return None
+    diffs = [float(other[k]) - float(base[k]) for k in common]  # type: ignore[arg-type]
+    better, worse = sum(d > 0 for d in diffs), sum(d < 0 for d in diffs)
+    interval = bootstrap_interval(diffs, seed=seed, resamples=resamples)
+    return {"n": len(common), "base": math.fsum(float(base[k]) for k in common) / len(common),  # type: ignore[arg-type]
+            "other": math.fsum(float(other[k]) for k in common) / len(common),  # type: ignore[arg-type]
+            "diff": math.fsum(diffs) / len(diffs), "ci95": list(interval) if interval else None,
+            "better": better, "worse": worse, "p": sign_test_p(better, worse)}
+
+
 def split_blocks(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], keys: Callable[[Task], Iterable[str]],
                  **options: Any) -> dict[str, dict[str, Any]]:
     """``metric_block`` per group; ``keys(task)`` names the groups a task's programs belong to. Sorted by name."""
@@ -187,7 +241,7 @@ def split_blocks(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], keys: C
 def eval_metrics(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *, seen_cwes: Collection[str] | None = None,
                  severity: str = "medium", seed: int = 0, resamples: int = 1000) -> dict[str, Any]:
     """Everything metrics.json holds besides the run's description: the overall block, ``by_cwe``,
-    ``by_language`` and, when ``seen_cwes`` is given, ``seen`` and ``unseen``.
+    ``by_language``, when ``seen_cwes`` is given ``seen`` and ``unseen``, and ``per_task`` (``task_scores``).
 
     ``n_samples`` (which pass@k are reported) is the fewest programs any task has, for every split alike.
     """
@@ -202,4 +256,5 @@ def eval_metrics(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *, seen
         empty = metric_block([], tasks, **options)
         out["seen"] = halves.get("seen", empty)
         out["unseen"] = halves.get("unseen", empty)
+    out["per_task"] = task_scores(verdicts, tasks, severity=severity)
     return out

@@ -129,6 +129,7 @@ def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
     blocks += _groups_section(rows, benches, "by_cwe", "CWE", plot_dir)
     blocks += _splits_section(rows, benches, plot_dir)
     blocks += _groups_section(rows, benches, "by_language", "language", plot_dir)
+    blocks += _paired_section(rows, benches)
     blocks += _iterations_section(runs, benches, plot_dir)
     blocks += _training_section(runs, plot_dir)
     return blocks
@@ -238,6 +239,57 @@ def _splits_section(rows: Sequence[Row], benches: Sequence[str], plot_dir: Path 
                                          ylabel="reduction vs base", colors=_colors(rows))
             blocks.append(Figure(path, f"{bench}: reduction in vulnerable programs vs base, per split"))
     return blocks
+
+
+def _paired_section(rows: Sequence[Row], benches: Sequence[str]) -> list[Block]:
+    """Each method against the base model on the same tasks: difference, its interval and the sign test."""
+    from treeplay.eval.metrics import paired_comparison
+
+    blocks: list[Block] = [
+        Heading("Against the base model, task by task"),
+        Para("Each method against the base model on the tasks both evaluated: the difference in the share of secure "
+             "programs (secure@1, strict; func-sec@1 where tests ran) in percentage points, its 95% bootstrap "
+             "interval over tasks, tasks that got better / worse, and the exact two-sided sign-test p-value. "
+             "A difference with p >= 0.05 is not significant: it is within what chance gives on this many tasks.")]
+    base = rows[0] if rows and rows[0].base else None
+    if base is None:
+        return [*blocks, Para("No base model (iteration 0 of a self-play run) among the runs: nothing to pair.")]
+    found = False
+    for bench in benches:
+        base_tasks = (base.results.get(bench) or {}).get("per_task") or {}
+        languages = sorted({str(r.get("language")) for r in base_tasks.values() if r.get("language")})
+        groups = ["all", *languages] if len(languages) > 1 else ["all"]
+        for metric in ("secure", "func-sec"):
+            if not any(r.get(metric) is not None for r in base_tasks.values()):
+                continue
+            table = []
+            for row in rows[1:]:
+                other = (row.results.get(bench) or {}).get("per_task") or {}
+                cells = [row.label]
+                for group in groups:
+                    keep = [k for k, r in base_tasks.items() if group == "all" or r.get("language") == group]
+                    cells.append(_paired_cell(paired_comparison(
+                        {k: base_tasks[k].get(metric) for k in keep},
+                        {k: (other.get(k) or {}).get(metric) for k in keep}, seed=f"{bench}/{group}/{metric}")))
+                table.append(tuple(cells))
+            if table:
+                found = True
+                title = "secure@1" if metric == "secure" else "func-sec@1"
+                blocks += [Heading(f"{bench}: {title} vs base", 3),
+                           Table(("method", *(f"{g}" for g in groups)), tuple(table))]
+    if not found:
+        blocks.append(Para("No per-task results (metrics.json without per_task: re-run treeplay eval)."))
+    return blocks
+
+
+def _paired_cell(paired: Mapping[str, Any] | None) -> str:
+    if paired is None:
+        return "n/a"
+    lo, hi = paired["ci95"] or (None, None)
+    interval = f" [{100 * lo:+.1f}, {100 * hi:+.1f}]" if lo is not None else ""
+    mark = "" if paired["p"] < 0.05 else " (n.s.)"
+    return (f"{100 * paired['diff']:+.1f}{interval}; +{paired['better']}/-{paired['worse']} of {paired['n']}, "
+            f"p={paired['p']:.2g}{mark}")
 
 
 def _iterations_section(runs: Sequence[Run], benches: Sequence[str], plot_dir: Path | None) -> list[Block]:
