@@ -19,6 +19,10 @@ def test_defaults_are_the_papers_settings():
     assert (cfg.eval.n_samples, cfg.eval.temperature, cfg.eval.top_p) == (1, 0.2, 0.9)
 
 
+def test_defaults_yaml_lists_every_key_with_its_default():
+    assert config_to_dict(load_config(REPO / "configs" / "defaults.yaml")) == config_to_dict(Config())
+
+
 def test_yaml_overrides_defaults_and_cli_overrides_yaml(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("name: exp\ngrow:\n  width: 8\n  top_p: 0.9\nscore:\n  analyzers: [bandit]\n")
