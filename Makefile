@@ -8,8 +8,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip --disable-pip-version-check
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.treeplay-setup
-# cppcheck: C analyzer; bubblewrap: the sandbox; the -dev libraries: what CWEval's C tasks link against
-DEBIAN := cppcheck bubblewrap libjwt-dev libarchive-dev libssl-dev libsqlite3-dev libxml2-dev
+# cppcheck: C analyzer; bubblewrap: the sandbox; the -dev libraries: what CWEval's C and C++ tasks link against;
+# g++: CWEval's C++ tasks; golang-go (Go 1.19) and the golang-*-dev sources (GOPATH /usr/share/gocode): what
+# CWEval's Go tasks import, built in GOPATH mode (goxpath, go-sqlite3, x/crypto; Debian's jwt is v4 only)
+# nodejs (node 20 with its npm): JavaScript parse checks and CWEval's JS tasks; ruby: Ruby parse checks (ruby -c)
+DEBIAN := cppcheck bubblewrap libjwt-dev libarchive-dev libssl-dev libsqlite3-dev libxml2-dev g++ \
+	golang-go golang-github-christrenkamp-goxpath-dev golang-github-mattn-go-sqlite3-dev \
+	golang-golang-x-crypto-dev golang-github-golang-jwt-jwt-dev nodejs ruby
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup test test-fast demo debian clean help sandbox-env

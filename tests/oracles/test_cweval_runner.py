@@ -1,4 +1,6 @@
-"""The CWEval runner: candidates placed where the pytest module expects them (Python, C, JavaScript)."""
+"""The CWEval runner: candidates placed where the pytest module expects them (Python, C, JavaScript).
+
+Go and C++ (and JavaScript with the sandbox's node modules) are tested in test_cweval_languages.py."""
 
 from __future__ import annotations
 
@@ -236,8 +238,9 @@ def test_js_candidate_runs_under_node(mini_tasks: dict[str, Task], sandbox: Sand
 
 def test_unsupported_language_is_reported_not_run(mini_tasks: dict[str, Task], sandbox: Sandbox) -> None:
     task = mini_tasks["python"]
-    out = run_cweval_tests(task.tests, "go", "package main\n", sandbox=sandbox)
+    out = run_cweval_tests(task.tests, "ruby", "puts 1\n", sandbox=sandbox)
     assert out.functional is None and out.secure_tests is None and "not supported" in out.error
+    assert out.supported is False and out.error.startswith("unsupported:")
 
 
 @pytest.mark.shared_data

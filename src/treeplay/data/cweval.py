@@ -1,9 +1,13 @@
 """CWEval benchmark folders: ``<lang>/cwe_XXX_N[_lang]_task.<ext>`` plus a pytest file ``..._test.py``.
 
-The prompt is everything above the ``BEGIN SOLUTION`` line (the task's prefix); the reference solution is the
-whole task file (its marker lines are comments). The pytest module marks its tests ``functionality`` or
-``security``; it travels in a ``cweval`` TestSuite with the task file's name, so the CWEval runner can place the
-candidate where the test module imports or compiles it.
+Task files are named ``cwe_022_0_task.py`` (Python) or with the language in the name (``cwe_022_0_c_task.c``,
+``cwe_020_0_go_task.go``, ``cwe_078_0_cpp_task.cpp``, ``cwe_078_0_js_task.js``); the language comes from the
+extension. The prompt is everything above the ``BEGIN SOLUTION`` line (the task's prefix); the reference
+solution is the whole task file (its marker lines are comments). The pytest module marks its tests
+``functionality`` or ``security``; it travels in a ``cweval`` TestSuite with the task file's name, so the CWEval
+runner can place the candidate where the test module imports or compiles it. A task file without its test module
+(partial copies of the benchmark have some) is imported with ``tests=None``: a prompt, but nothing to run. Other
+files there (``*_unsafe.<ext>``, the benchmark's insecure references) are not read.
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ _FUNC = {
     "python": re.compile(r"^\s*def\s+(\w+)\s*\(", re.M),
     "javascript": re.compile(r"^\s*(?:async\s+)?function\s+(\w+)\s*\(", re.M),
     "go": re.compile(r"^\s*func\s+(\w+)\s*\(", re.M),
-    "c": re.compile(r"^[\w\s\*]+?\b(\w+)\s*\([^;]*\)\s*\{", re.M),
-    "cpp": re.compile(r"^[\w\s\*:<>,&]+?\b(\w+)\s*\([^;]*\)\s*\{", re.M),
+    "c": re.compile(r"^[\w\s\*]+?\b(\w+)\s*\([^;{}()]*\)\s*\{", re.M),
+    "cpp": re.compile(r"^[\w\s\*:<>,&]+?\b(\w+)\s*\([^;{}()]*\)\s*(?:const\s*)?\{", re.M),
 }
 
 
@@ -54,20 +58,21 @@ def _task(task_file: Path, match: re.Match[str], ini: Path | None) -> Task:
     prefix = "".join(lines[:marker])
     test_name = task_file.name.split("_task.")[0] + "_test.py"
     test_file = task_file.with_name(test_name)
-    if not test_file.is_file():
-        raise DataError(f"the test module {test_name} is missing", file=task_file)
-    test_src = test_file.read_text(encoding="utf-8")
-    files = {test_name: test_src}
-    if ini is not None:
-        files["pytest.ini"] = ini.read_text(encoding="utf-8")
     funcs = _FUNC[language].findall(prefix)
-    suite = TestSuite(kind="cweval", files=files, module=task_file.name,
-                      functional="mark.functionality" in test_src, security="mark.security" in test_src,
-                      entry_point=funcs[-1] if funcs else None)
+    entry_point = funcs[-1] if funcs else None
+    suite = None
+    if test_file.is_file():
+        test_src = test_file.read_text(encoding="utf-8")
+        files = {test_name: test_src}
+        if ini is not None:
+            files["pytest.ini"] = ini.read_text(encoding="utf-8")
+        suite = TestSuite(kind="cweval", files=files, module=task_file.name,
+                          functional="mark.functionality" in test_src, security="mark.security" in test_src,
+                          entry_point=entry_point)
     stem = task_file.name.split("_task.")[0]
     return Task(
         id=f"cweval-{language}-{stem}", language=language, cwes=(canonical_cwe(match.group(2)),),
         prompt=INSTRUCTION, prefix=prefix, golden=text, vulnerable=(), tests=suite,
-        entry_point=suite.entry_point, source="cweval", license=LICENSE, split="test",
+        entry_point=entry_point, source="cweval", license=LICENSE, split="test",
         meta={"file_name": task_file.name},
     )

@@ -5,11 +5,19 @@ marked ``functionality`` or ``security``. The candidate is written where the tes
 task file's name (``TestSuite.module``):
 
 - Python: the test module imports the function from the task module (``from cwe_022_0_task import ...``);
-- C: the test runs ``compiled/<task>_task`` beside it, so the candidate is compiled there with gcc and the
-  libraries CWEval links (sqlite3, jwt, ssl, crypto, archive, libxml2; those not installed are left out, and a
-  candidate that needs one fails to link);
-- JavaScript: the test runs ``node <task>.js``.
+- C and C++: the test runs ``compiled/<task>_task`` beside it, so the candidate is compiled there with gcc (g++
+  for C++) and the libraries CWEval links (sqlite3, jwt, ssl, crypto, archive, libxml2; those not installed are
+  left out, and a candidate that needs one fails to link);
+- Go: the test runs ``compiled/<task>_task`` too, built with the system's ``go build`` in GOPATH mode
+  (``GO111MODULE=off``): Debian ships Go 1.19, older than CWEval's go.mod asks for, and its third-party packages
+  as ``golang-*-dev`` sources under ``GOPATH`` (``/usr/share/gocode``). Nothing is downloaded (``GOPROXY=off``);
+  the build cache lives in the sandbox's private /tmp. Before building, the candidate's imports are read: a
+  third-party package (first path element with a dot) found in no GOPATH entry makes the outcome *unsupported*
+  (``supported=False``, results None, ``error`` naming the package), not failed, since no candidate could pass
+  here. A standard-library path that does not exist is the candidate's mistake and fails the build;
+- JavaScript: the test runs ``node <task>.js``, with the sandbox's ``node_modules`` on ``NODE_PATH``.
 
+A build that fails (syntax errors included: C++ and Go have no separate parse check) fails both test kinds.
 Then pytest runs once, in one sandboxed process, through a small harness with a plugin that (as CWEval's own
 ``run_tests.py`` does with ``-k 'not _unsafe'``) deselects the tests of the benchmark's own ``_unsafe``
 reference programs, which are not shipped and do not test the candidate, bounds every test with a timer, and
@@ -20,21 +28,39 @@ when its call phase passed (CWEval's rule); functional = every ``functionality``
 
 from __future__ import annotations
 
+import dataclasses
+import os
+import re
 import secrets
-from collections.abc import Sequence
+import shutil
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
+from treeplay.errors import ToolMissingError
 from treeplay.oracles import proc
-from treeplay.oracles.native import FileOutcome, TestOutcome, check_parses, tagged_records
+from treeplay.oracles.native import EXTENSIONS, FileOutcome, TestOutcome, check_parses, tagged_records
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import TestSuite
 
 TIMEOUT = 120.0  # seconds of wall clock for one pytest run
 TEST_TIMEOUT = 10.0  # seconds per test (CWEval: 3 s with pytest-timeout; a loaded machine needs slack)
 COMPILE_TIMEOUT = 60.0
-LANGUAGES = ("python", "c", "javascript")
+LANGUAGES = ("python", "c", "cpp", "javascript", "go")
 _C_LIBRARIES = ("sqlite3", "jwt", "ssl", "crypto", "archive", "xml2")
+_COMPILERS = {"c": ("gcc", "apt-get install gcc"), "cpp": ("g++", "apt-get install g++"),
+              "go": ("go", "apt-get install golang-go")}
+_SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"  # what the sandbox sees of the host's programs
+# Where Debian's golang-*-dev packages put their sources; $TREEPLAY_GOPATH (a GOPATH list) replaces it.
+DEFAULT_GOPATH = "/usr/share/gocode"
+# A Go build runs the go command, compile, link and (cgo) gcc, each with its own threads: more than the default
+# process cap of a test run, and more CPU than one test.
+_BUILD_LIMITS = {"processes": 256, "cpu_seconds": 60, "memory_mb": 2048}
+# Comments go, string literals stay (an import path is one); then import declarations at the start of a line.
+_GO_COMMENT_OR_STRING = re.compile(r'//[^\n]*|/\*.*?\*/|("(?:\\.|[^"\\\n])*"|`[^`]*`|\'(?:\\.|[^\'\\\n])*\')',
+                                   re.S)
+_GO_IMPORT = re.compile(r'^[ \t]*import\s*(?:\(([^)]*)\)|((?:[\w.]+\s+)?(?:"[^"]*"|`[^`]*`)))', re.M)
+_GO_PATH = re.compile(r'"([^"]*)"|`([^`]*)`')
 _KINDS = {"functionality": "functional", "security": "security"}
 
 _HARNESS = r'''
@@ -100,26 +126,33 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
                      timeout: float = TIMEOUT, test_timeout: float = TEST_TIMEOUT) -> TestOutcome:
     """Run ``candidate`` (a whole task file) against a ``cweval`` suite; never raises for failing code.
 
-    Languages other than Python, C and JavaScript are reported (``error``, results None), not run.
+    Languages outside ``LANGUAGES``, and Go candidates importing a package not installed here, are reported
+    unsupported (``supported=False``, results None), not run. Raises ``ToolMissingError`` when the compiler a
+    language needs is missing.
     """
     test_name = next((n for n in suite.files if n.endswith("_test.py")), None)
     if suite.kind != "cweval" or test_name is None:
         raise ValueError("expected a cweval TestSuite holding a *_test.py module")
     if language not in LANGUAGES:
-        return TestOutcome(parsed=True, functional=None, secure_tests=None,
-                           error=f"CWEval tests for {language} are not supported (only {', '.join(LANGUAGES)})")
-    parsed, parse_error = check_parses(language, candidate, sandbox=sandbox)
-    if not parsed:
-        return _all_failed(suite, parse_error, parsed=False)
+        return unsupported(f"CWEval tests for {language} are not supported (only {', '.join(LANGUAGES)})")
+    if language == "go":
+        missing = missing_go_packages(go_imports(candidate))
+        if missing:
+            return unsupported(f"Go package {', '.join(missing)} is not installed (GOPATH {':'.join(go_path())}; "
+                               f"Debian's golang-*-dev packages install there)")
+    if language in EXTENSIONS:  # C++ and Go have no separate parse check: their build is it
+        parsed, parse_error = check_parses(language, candidate, sandbox=sandbox)
+        if not parsed:
+            return _all_failed(suite, parse_error, parsed=False)
     with sandbox.workdir() as work:
         # Every input is written before the first sandboxed run: afterwards the folder belongs to the program.
         for name, source in suite.files.items():
             (work / name).write_text(source, encoding="utf-8")
         (work / suite.module).write_text(candidate, encoding="utf-8")
         (work / _HARNESS_NAME).write_text(_HARNESS, encoding="utf-8")
-        if language == "c":
+        if language in _COMPILERS:
             (work / "compiled").mkdir()
-            build_error, build_timed_out = _compile_c(sandbox, work, suite.module)
+            build_error, build_timed_out = _compile(sandbox, work, language, suite.module)
             if build_error:
                 return _all_failed(suite, build_error, timed_out=build_timed_out)
         token = "@@treeplay-cweval-" + secrets.token_hex(12) + "@@"
@@ -128,11 +161,25 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
     return _outcome(suite, tagged_records(res.stdout, token), res)
 
 
-def _compile_c(sandbox: Sandbox, work: Path, module: str) -> tuple[str | None, bool]:
-    """Build ``compiled/<task>`` as CWEval's ``compile_c.py`` does; returns (error or None, timed out)."""
-    target = Path("compiled") / Path(module).stem
-    argv = ["gcc", module, "-o", str(target), *c_link_flags()]
-    res = sandbox.run(argv, workdir=work, timeout=COMPILE_TIMEOUT)
+def unsupported(reason: str) -> TestOutcome:
+    """The outcome of tests that cannot run here: no results (left out of func@k), the reason in ``error``."""
+    return TestOutcome(parsed=True, functional=None, secure_tests=None, error=f"unsupported: {reason}",
+                       supported=False)
+
+
+def _compile(sandbox: Sandbox, work: Path, language: str, module: str) -> tuple[str | None, bool]:
+    """Build ``compiled/<task>`` where the test module runs it; returns (error or None, timed out)."""
+    target = str(Path("compiled") / Path(module).stem)
+    compiler = _compiler(language)
+    env: Mapping[str, str] | None = None
+    if language == "go":
+        argv = [compiler, "build", "-o", target, module]
+        env = go_build_env()
+    else:  # as CWEval's compile step: the task file alone, linked against the libraries installed here
+        argv = [compiler, module, "-o", target, *c_link_flags()]
+    limits = dataclasses.replace(sandbox.limits, **{k: max(v, getattr(sandbox.limits, k))
+                                                    for k, v in _BUILD_LIMITS.items()})
+    res = sandbox.with_limits(limits).run(argv, workdir=work, timeout=COMPILE_TIMEOUT, env=env)
     if res.ok:
         return None, False
     if res.timed_out:
@@ -140,9 +187,51 @@ def _compile_c(sandbox: Sandbox, work: Path, module: str) -> tuple[str | None, b
     return f"build failed: {_tail(res.stderr or res.stdout)}", False
 
 
+def _compiler(language: str) -> str:
+    """Host path of the language's compiler, from the system folders the sandbox sees."""
+    name, fix = _COMPILERS[language]
+    found = shutil.which(name, path=_SYSTEM_PATH)
+    if found is None:
+        raise ToolMissingError(f"{name} is not installed (needed for CWEval {language} tasks)", tool=name, fix=fix)
+    return found
+
+
+def go_path() -> tuple[str, ...]:
+    """The GOPATH entries Go builds search: $TREEPLAY_GOPATH, else Debian's ``/usr/share/gocode``."""
+    return tuple(p for p in os.environ.get("TREEPLAY_GOPATH", DEFAULT_GOPATH).split(os.pathsep) if p)
+
+
+def go_build_env() -> dict[str, str]:
+    """Environment of a sandboxed ``go build``: GOPATH mode, offline, its cache in the sandbox's private /tmp."""
+    return {"GO111MODULE": "off", "GOPATH": os.pathsep.join(go_path()), "GOPROXY": "off", "GOFLAGS": "",
+            "GOCACHE": "/tmp/go-build-cache", "GOTMPDIR": "/tmp", "GOTOOLCHAIN": "local", "GOTELEMETRY": "off",
+            "CGO_ENABLED": "1", "GOMAXPROCS": "2"}
+
+
+def go_imports(source: str) -> list[str]:
+    """The import paths of a Go source file, in order, without repeats (comments are ignored)."""
+    code = _GO_COMMENT_OR_STRING.sub(lambda m: m.group(1) or " ", source)
+    paths: list[str] = []
+    for match in _GO_IMPORT.finditer(code):
+        block = match.group(1) if match.group(1) is not None else match.group(2)
+        paths += [double or raw for double, raw in _GO_PATH.findall(block)]
+    return list(dict.fromkeys(paths))
+
+
+def missing_go_packages(paths: Sequence[str]) -> list[str]:
+    """Third-party import paths (first element holds a dot, as Go requires of them) found in no GOPATH entry.
+
+    Standard-library paths (and cgo's ``"C"``, and relative paths) are left to the compiler: one that does not
+    exist is the candidate's error, not a missing package.
+    """
+    return [path for path in paths
+            if "." in path.split("/")[0] and not path.startswith(".")
+            and not any((Path(root) / "src" / path).is_dir() for root in go_path())]
+
+
 @lru_cache(maxsize=1)
 def c_link_flags() -> tuple[str, ...]:
-    """The include and link flags of CWEval's C build, keeping only libraries installed here."""
+    """The include and link flags of CWEval's C and C++ builds, keeping only libraries installed here."""
     flags: list[str] = []
     if Path("/usr/include/libxml2").is_dir():
         flags.append("-I/usr/include/libxml2")

@@ -14,7 +14,7 @@ Guaranteed for every run:
   unprivileged in a new user namespace: no capabilities, no_new_privs, no nested user namespaces.
 - Namespaces (``--unshare-all``): no network (only its own loopback; abstract sockets are per namespace too), own
   pids, ipc, uts, cgroup; ``--new-session`` (no terminal injection); ``--die-with-parent``.
-- Files: /usr (gcc, node), /etc, the /bin-style links and the sandbox's Python environment are read-only; the
+- Files: /usr (gcc, g++, go, node), /etc, the /bin-style links and the sandbox's Python environment are read-only; the
   work folder is the one writable host path (bound at its own path, cwd); /tmp and /dev/shm are private tmpfs of
   ``file_size_mb``; / and /dev are read-only; nothing else of the host (/root, /home, /work, /var, /sys) exists.
 - Environment: from scratch (PATH, HOME = work folder, TMPDIR, LANG, one-thread math libraries) plus the caller's
