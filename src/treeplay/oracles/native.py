@@ -8,15 +8,17 @@ own process, so a crash in one cannot hide the result of the other:
   harness runs every test function, even after a failure, and reports which failed. Parse check: ``ast.parse``.
 - C: the test file has its own ``main`` and declares the prototypes it uses; it is compiled together with
   ``solution.c`` under AddressSanitizer and UBSan (an overflow is a failing test), and passes when it exits 0.
-  Parse check: ``gcc -fsyntax-only``.
+  Parse check: tree-sitter's C grammar (``treeplay.oracles.syntax``; a syntax check, so a function without its
+  headers parses; compiling is the tests' job).
 - JavaScript: the test file ``require('./solution.js')`` and passes when node exits 0. Parse check:
   ``node --check``.
 
-Every step that executes something (the C and JavaScript parse checks, compiling, every test program) runs
+C++, Go, Java and Ruby parse with their tree-sitter grammars too (in process: nothing runs). Every step that
+executes something (the JavaScript parse check, compiling, every test program) runs
 inside the ``Sandbox`` the caller passes, each test program in its own fresh work folder; see
 ``treeplay.oracles.sandbox`` for what that isolates. C test binaries run with ``Limits(sanitizer=True)``:
-AddressSanitizer needs more address space than RLIMIT_DATA allows. ``check_parses`` without a sandbox runs gcc or
-node on the host: for trusted code only (``gcc -fsyntax-only`` can ``#include`` any file the caller can read).
+AddressSanitizer needs more address space than RLIMIT_DATA allows. ``check_parses`` without a sandbox runs node
+on the host: for trusted code only.
 """
 
 from __future__ import annotations
@@ -35,11 +37,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from treeplay.errors import ToolMissingError
-from treeplay.oracles import proc
+from treeplay.oracles import proc, syntax
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import EXTENSION_OF_LANGUAGE, TestSuite
 
 EXTENSIONS = {lang: EXTENSION_OF_LANGUAGE[lang] for lang in ("python", "c", "javascript")}  # what it runs
+PARSED_LANGUAGES = frozenset({"python", "javascript", *syntax.LANGUAGES})  # what check_parses can judge
 
 # Runs every test_* function of one test file; prints a result line tagged with a per-run token.
 _HARNESS = r'''
@@ -78,7 +81,12 @@ class FileOutcome:
 
 @dataclass(frozen=True)
 class TestOutcome:
-    """Result of running one candidate against a task's tests (None = the task has no such tests)."""
+    """Result of running one candidate against a task's tests (None = the task has no such tests).
+
+    ``supported`` is False when the tests could not be run here at all (a language without a runner, a Go
+    package that is not installed): ``functional`` and ``secure_tests`` are then None and ``error`` says why, so
+    the program is left out of func@k rather than counted as failing.
+    """
 
     __test__ = False
 
@@ -88,6 +96,7 @@ class TestOutcome:
     timed_out: bool = False
     error: str | None = None
     details: Mapping[str, FileOutcome] = field(default_factory=dict)
+    supported: bool = True
 
 
 def python_syntax_error(program: str) -> str | None:
@@ -104,14 +113,18 @@ def python_syntax_error(program: str) -> str | None:
 
 def check_parses(language: str, program: str, *, timeout: float = 30.0,
                  sandbox: Sandbox | None = None) -> tuple[bool, str | None]:
-    """Whether ``program`` parses (Python) or compiles (C syntax) or passes ``node --check`` (JavaScript).
+    """Whether ``program`` parses: ``ast.parse`` (Python), a tree-sitter grammar (C, C++, Go, Java, Ruby) or
+    ``node --check`` (JavaScript).
 
-    With ``sandbox``, gcc and node run inside it; without, on the host (trusted code only). The answer depends
+    With ``sandbox``, node runs inside it; without, on the host (trusted code only). The answer depends
     only on the language and the text, so it is remembered: scoring checks a candidate before its static scan
     and the test runner checks it again, and the second check must not start another compiler.
     """
     if language == "python":
         error = python_syntax_error(program)
+        return error is None, error
+    if language in syntax.LANGUAGES:
+        error = syntax.syntax_error(language, program)
         return error is None, error
     key = (language, hashlib.sha256(program.encode("utf-8", errors="surrogatepass")).digest())
     with _PARSE_LOCK:
@@ -134,12 +147,11 @@ _PARSE_LOCK = threading.Lock()  # score_candidates checks candidates from a thre
 
 def _run_parse_check(language: str, program: str, timeout: float,
                      sandbox: Sandbox | None) -> tuple[tuple[bool, str | None], bool]:
-    """((parses, error), timed out) from one run of gcc -fsyntax-only or node --check."""
+    """((parses, error), timed out) from one run of node --check."""
+    if language != "javascript":
+        raise ValueError(f"no parse check for {language!r}")
     name = f"solution.{EXTENSIONS[language]}"
-    if language == "c":
-        argv = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-fsyntax-only", name]
-    else:
-        argv = [sandbox.node if sandbox else _tool("node", "apt-get install nodejs"), "--check", name]
+    argv = [sandbox.node if sandbox else _tool("node", "apt-get install nodejs"), "--check", name]
     if sandbox is None:
         with tempfile.TemporaryDirectory(prefix="treeplay-parse-") as tmp:
             (Path(tmp) / name).write_text(program, encoding="utf-8")

@@ -102,9 +102,9 @@ def _program(tasks: Mapping[str, Task], candidate: Candidate, index: int) -> Pro
 
 
 def parses_ok(language: str, program: str, sandbox: Sandbox | None) -> tuple[bool, str | None]:
-    """``native.check_parses`` (gcc and node inside ``sandbox`` when there is one); languages it has no parser
-    for (C++, Go, Java, Ruby) count as parsed: the analyzers and their tests still judge them."""
-    if language not in native.EXTENSIONS:
+    """``native.check_parses`` (node inside ``sandbox`` when there is one); a language it has no parser for
+    counts as parsed: the analyzers and its tests still judge it."""
+    if language not in native.PARSED_LANGUAGES:
         return True, None
     return native.check_parses(language, program, sandbox=sandbox)
 
