@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from .rule_examples_languages import LANGUAGE_EXAMPLES
+
 PY_HTML = (
     "def badge(user):\n    return f'<span class=\"user\">{user}</span>'\n",
     "import html\n\ndef badge(user):\n    return f'<span class=\"user\">{html.escape(user)}</span>'\n",
@@ -292,4 +294,5 @@ EXAMPLES: dict[str, tuple[str, str, str]] = {
     "treeplay-c-popen-nonliteral": ("c", *C_POPEN),
     "treeplay-c-path-unchecked": ("c", *C_PATH),
     "treeplay-c-alloc-size-overflow": ("c", *C_ALLOC),
+    **LANGUAGE_EXAMPLES,  # Go, Java, Ruby, C++ and the newer JavaScript rules
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,20 @@ import yaml
 from treeplay.data.cwe import canonical_cwe
 from treeplay.errors import ToolMissingError
 from treeplay.oracles.base import Program
-from treeplay.oracles.semgrep import RULES_DIR, SemgrepOracle, codeshield_rules, rule_cwe, treeplay_rules
+from treeplay.oracles.semgrep import (
+    REJECTED_RULES,
+    RULES_DIR,
+    SemgrepOracle,
+    codeshield_rules,
+    rule_cwe,
+    treeplay_rules,
+)
 
 from .rule_examples import EXAMPLES
 
 REPO = Path(__file__).resolve().parents[2]
+PREFIXES = ("treeplay-py-", "treeplay-js-", "treeplay-c-", "treeplay-cpp-", "treeplay-go-", "treeplay-java-",
+            "treeplay-rb-")
 
 
 def _rules() -> list[dict]:
@@ -23,11 +33,11 @@ def _rules() -> list[dict]:
 
 def test_every_treeplay_rule_has_a_prefixed_id_canonical_cwe_and_known_severity():
     rules = _rules()
-    assert len(rules) >= 40
+    assert len(rules) >= 90
     ids = [r["id"] for r in rules]
     assert len(ids) == len(set(ids))
     for rule in rules:
-        assert rule["id"].startswith(("treeplay-py-", "treeplay-js-", "treeplay-c-")), rule["id"]
+        assert rule["id"].startswith(PREFIXES), rule["id"]
         cwe = rule_cwe(rule["metadata"])
         assert cwe is not None and cwe == canonical_cwe(rule["metadata"]["cwe"]), rule["id"]
         assert rule["severity"] in {"ERROR", "WARNING", "INFO"}, rule["id"]
@@ -48,8 +58,19 @@ def test_codeshield_rules_are_read_from_the_installed_package_not_copied():
         paths = codeshield_rules()
     except ToolMissingError as err:
         pytest.skip(str(err))
-    assert all("site-packages" in str(p) or "dist-packages" in str(p) for p in paths)
+    shipped, java = paths[:-1], paths[-1]
+    assert all("site-packages" in str(p) or "dist-packages" in str(p) for p in shipped)
     assert not list(RULES_DIR.glob("*.json"))
+    # the Java bundle is a filtered copy in the cache (never in the repository) without the rejected rules
+    assert REPO not in java.parents and java.name.startswith("codeshield-java_codeshield-")
+    ids = {rule["id"] for rule in json.loads(java.read_text())["rules"]}
+    assert ids and not ids & set(REJECTED_RULES)
+
+
+def test_rule_files_cover_every_language_semgrep_is_routed():
+    languages = {lang for rule in _rules() for lang in rule["languages"]}
+    assert {"python", "c", "cpp", "javascript", "go", "java", "ruby"} <= languages
+    assert SemgrepOracle.languages == {"python", "c", "cpp", "javascript", "go", "java", "ruby"}
 
 
 @pytest.mark.tools

@@ -45,8 +45,9 @@ def add_scan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser = subparsers.add_parser(
         "scan", help="scan source files with the security analyzers (table, JSON or SARIF)",
         description="Scan files and folders with the static security analyzers (bandit, semgrep with "
-                    "CodeShield's and treeplay's rules, cppcheck, flawfinder; codeql when installed). Each "
-                    "analyzer runs once over all files; results are cached.",
+                    "CodeShield's and treeplay's rules, cppcheck, flawfinder, CodeShield's regex rules, go vet "
+                    "when go is installed; codeql on request). Python, C, C++, JavaScript, Go, Java and Ruby "
+                    "are covered. Each analyzer runs once over all files; results are cached.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to scan")
     parser.add_argument("--format", "-f", choices=["table", "json", "sarif"], default="table",

@@ -8,10 +8,15 @@ Rules:
   leaves out the noisier rules that ``"cyberseceval"`` (the set CyberSecEval scores with) adds: hard-coded
   secrets, fixed seeds and nonces, JavaScript timing comparisons; on the builtin set it has the same recall with
   fewer false alarms (docs/oracles.md).
-  The C bundle declares ``languages: [cpp, c]``, so it covers C++ too. The Java bundle is not used: semgrep
-  1.182 rejects one of its rules (``ssrf_insecure_patterns``) and would fail the whole call.
+  Bundles used: Python, C, JavaScript and Java. The C bundle declares ``languages: [cpp, c]`` and the C++ bundle
+  is byte-for-byte the same file, so the C bundle covers C++. semgrep 1.182 rejects one rule of the Java bundle
+  (``ssrf_insecure_patterns``: its pattern ``import java.net.URL`` lacks the semicolon Java's grammar needs)
+  and a rejected rule fails the whole call, so the Java bundle is loaded, the rules in ``REJECTED_RULES``
+  dropped, and the rest written to a file in the user cache named by the bundle's hash (``java_bundle``).
+  CodeShield has no Go or Ruby semgrep rules.
 - treeplay's pack, ``treeplay/oracles/rules/*.yaml``: general patterns for CWEs of the builtin set and SecCodePLT
-  that neither bandit nor CodeShield catch. Its rule ids start with ``treeplay-``.
+  that neither bandit nor CodeShield catch, and the whole semgrep coverage of Go and Ruby. Its rule ids start
+  with ``treeplay-`` and a language tag (``py``, ``js``, ``c``, ``cpp``, ``go``, ``java``, ``rb``).
 
 One ``semgrep scan`` covers the whole batch (start-up costs 2-4 s; each file ~3 ms with CodeShield's rules,
 ~10 ms with treeplay's taint rules added). Every call passes
@@ -22,14 +27,17 @@ silence the oracle. The CWE comes from rule metadata (``cwe_id``, else the first
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
 import re
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from treeplay.config import user_cache_dir
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
@@ -42,8 +50,13 @@ CODESHIELD_HINT = "pip install 'codeshield==1.0.1' (or pip install 'treeplay[ora
 USECASES = ("codeshield", "cyberseceval")
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 
-# CodeShield bundles used, one per language family (the C bundle also covers C++).
+# CodeShield bundles used as shipped, one per language family (the C bundle also covers C++).
 _CODESHIELD_LANGUAGES = ("python", "c", "javascript")
+# Rules of CodeShield's Java bundle that semgrep 1.182 refuses to load (one bad rule fails the whole call),
+# with the reason; they are dropped from the copy of the bundle treeplay passes to semgrep.
+REJECTED_RULES = {
+    "ssrf_insecure_patterns": "pattern 'import java.net.URL' has no semicolon: semgrep's Java parser rejects it",
+}
 # Semgrep's own levels and the newer ones some rules use.
 _SEVERITY = {"ERROR": "high", "CRITICAL": "high", "HIGH": "high", "WARNING": "medium", "MEDIUM": "medium",
              "INFO": "low", "LOW": "low", "INVENTORY": "low", "EXPERIMENT": "low"}
@@ -53,20 +66,60 @@ _ENV_OFF = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
 
 
 def codeshield_rules(usecase: str = "codeshield") -> list[Path]:
-    """CodeShield's semgrep rule bundles in the installed package (found without importing it)."""
+    """CodeShield's semgrep rule bundles in the installed package (found without importing it).
+
+    Python, C (also C++) and JavaScript as shipped; Java as a filtered copy (see ``java_bundle``).
+    """
     if usecase not in USECASES:
         raise ValueError(f"usecase must be one of {USECASES}, got {usecase!r}")
-    spec = importlib.util.find_spec("codeshield")
-    if spec is None or not spec.submodule_search_locations:
-        raise ToolMissingError("the 'codeshield' package (CodeShield's semgrep rules) is not installed",
-                               tool="codeshield", fix=CODESHIELD_HINT)
-    folder = Path(list(spec.submodule_search_locations)[0]) / "insecure_code_detector" / "rules" / "semgrep"
-    paths = [folder / "_generated_" / f"{lang}_{usecase}.json" for lang in _CODESHIELD_LANGUAGES]
+    folder = codeshield_root() / "semgrep" / "_generated_"
+    paths = [folder / f"{lang}_{usecase}.json" for lang in (*_CODESHIELD_LANGUAGES, "java")]
     missing = [p for p in paths if not p.is_file()]
     if missing:
         raise ToolMissingError(f"CodeShield's rule bundle {missing[0]} is missing", tool="codeshield",
                                fix=f"reinstall it: {CODESHIELD_HINT}")
-    return paths
+    return paths[:-1] + [java_bundle(paths[-1])]
+
+
+def codeshield_root() -> Path:
+    """The ``insecure_code_detector/rules`` folder of the installed ``codeshield`` package."""
+    spec = importlib.util.find_spec("codeshield")
+    if spec is None or not spec.submodule_search_locations:
+        raise ToolMissingError("the 'codeshield' package (CodeShield's semgrep rules) is not installed",
+                               tool="codeshield", fix=CODESHIELD_HINT)
+    return Path(list(spec.submodule_search_locations)[0]) / "insecure_code_detector" / "rules"
+
+
+def java_bundle(source: Path) -> Path:
+    """CodeShield's Java bundle without ``REJECTED_RULES``, written once to a file named by its hash.
+
+    The file lives in the user cache (``treeplay.config.user_cache_dir``), else the temporary folder; the
+    hash of the source bundle names it, so a new CodeShield version writes a new file and identical
+    processes share one. It is written atomically (temporary file, then rename).
+    """
+    raw = source.read_bytes()
+    digest = hashlib.sha256(raw + repr(sorted(REJECTED_RULES)).encode()).hexdigest()[:16]
+    name = f"codeshield-{source.stem}-{digest}.json"
+    for folder in _bundle_folders():
+        target = folder / name
+        if target.is_file():
+            return target
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            data = json.loads(raw)
+            data["rules"] = [r for r in data.get("rules", []) if r.get("id") not in REJECTED_RULES]
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".json")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh)
+            os.replace(tmp, target)
+            return target
+        except OSError:
+            continue  # an unwritable cache folder: try the next place
+    raise ToolError(f"cannot write the filtered Java rule bundle {name}", tool="semgrep")
+
+
+def _bundle_folders() -> list[Path]:
+    return [user_cache_dir() / "semgrep-rules", Path(tempfile.gettempdir()) / "treeplay-semgrep-rules"]
 
 
 def treeplay_rules() -> list[Path]:
@@ -75,14 +128,14 @@ def treeplay_rules() -> list[Path]:
 
 
 class SemgrepOracle:
-    """Scan Python, C, C++ and JavaScript programs with semgrep.
+    """Scan Python, C, C++, JavaScript, Go, Java and Ruby programs with semgrep.
 
     ``codeshield`` and ``own_rules`` switch the two rule sets; ``usecase`` picks CodeShield's bundle;
     ``jobs`` is semgrep's ``-j`` (None: its default, the number of cores).
     """
 
     name = "semgrep"
-    languages = frozenset({"python", "c", "cpp", "javascript"})
+    languages = frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"})
 
     def __init__(self, *, codeshield: bool = True, own_rules: bool = True, usecase: str = "codeshield",
                  jobs: int | None = None, timeout: float = 600.0) -> None:

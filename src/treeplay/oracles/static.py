@@ -4,8 +4,10 @@
 programs it
 
 1. routes each program to the analyzers that cover its language (bandit: Python; semgrep: Python, C, C++,
-   JavaScript; cppcheck and flawfinder: C, C++; codeql when asked: Python, JavaScript, Ruby), and skips an
-   analyzer no program needs, so a missing C tool does not stop a Python-only scan;
+   JavaScript, Go, Java, Ruby; cppcheck and flawfinder: C, C++; codeshield-regex: all seven; govet: Go;
+   codeql when asked: Python, JavaScript, Ruby), and skips an analyzer no program needs, so a missing C tool
+   does not stop a Python-only scan. ``govet`` is optional (``OPTIONAL_ANALYZERS``): without ``go`` it is
+   skipped with a warning (once per process) instead of failing the scan, because semgrep covers Go too;
 2. looks every (analyzer, program) up in the finding cache and runs each analyzer **once** on the programs it
    has not seen, the analyzers in parallel threads (each thread only waits on its own subprocess);
 3. keeps findings at or above ``severity`` and merges findings of different tools that point at the same line
@@ -37,8 +39,12 @@ from treeplay.oracles.base import SEVERITIES, Oracle, Program, severity_at_least
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
 from treeplay.records import EXTENSION_OF_LANGUAGE, Finding
 
-DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder")
+DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet")
 ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
+# Analyzers whose tool may be missing without failing a scan: skipped with a one-time warning. Only those
+# whose languages another default analyzer also covers (govet: semgrep scans Go as well).
+OPTIONAL_ANALYZERS = frozenset({"govet"})
+_warned_missing: set[str] = set()
 
 
 
@@ -135,6 +141,12 @@ def make_oracle(name: str) -> Oracle:
     if name == "flawfinder":
         from treeplay.oracles.flawfinder import FlawfinderOracle
         return FlawfinderOracle()
+    if name == "codeshield-regex":
+        from treeplay.oracles.regex import RegexOracle
+        return RegexOracle()
+    if name == "govet":
+        from treeplay.oracles.govet import GovetOracle
+        return GovetOracle()
     if name == "codeql":
         from treeplay.oracles.codeql import CodeQLOracle
         return CodeQLOracle()
@@ -173,9 +185,11 @@ def scan_programs(programs: Sequence[Program], *, analyzers: Sequence[str] = DEF
 # Languages per analyzer, known without importing (or finding) the analyzer.
 _LANGUAGES = {
     "bandit": frozenset({"python"}),
-    "semgrep": frozenset({"python", "c", "cpp", "javascript"}),
+    "semgrep": frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"}),
     "cppcheck": frozenset({"c", "cpp"}),
     "flawfinder": frozenset({"c", "cpp"}),
+    "codeshield-regex": frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"}),
+    "govet": frozenset({"go"}),
     "codeql": frozenset({"python", "javascript", "ruby"}),
 }
 
@@ -195,9 +209,26 @@ def _route(programs: Sequence[Program], analyzers: Sequence[str],
             raise ValueError(f"unknown analyzer {name!r} (known: {', '.join(ANALYZERS)})")
         languages = given.languages if given is not None else _LANGUAGES[name]
         progs = [p for p in programs if p.language in languages]
-        if progs:
-            chosen.append((given if given is not None else make_oracle(name), progs))
+        if not progs:
+            continue
+        oracle = given if given is not None else make_oracle(name)
+        if given is None and name in OPTIONAL_ANALYZERS and not _tool_present(oracle):
+            continue
+        chosen.append((oracle, progs))
     return chosen
+
+
+def _tool_present(oracle: Oracle) -> bool:
+    """Whether an optional analyzer's tool is installed; warns once per process when it is not."""
+    try:
+        oracle.version()
+    except ToolMissingError as err:
+        if oracle.name not in _warned_missing:
+            _warned_missing.add(oracle.name)
+            warnings.warn(f"treeplay: skipping the optional analyzer {oracle.name}: {err} (fix: {err.fix})",
+                          stacklevel=4)
+        return False
+    return True
 
 
 def _open_user_cache() -> FindingCache | None:

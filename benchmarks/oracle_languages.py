@@ -1,0 +1,131 @@
+"""Detection per language on treeplay's own fixture snippets (one vulnerable and one secure snippet per CWE).
+
+```bash
+.venv/bin/python benchmarks/oracle_languages.py     # about 15 s: two scans of all fixtures
+```
+
+Reads ``tests/oracles/fixtures/languages/<language>/<CWE>_{vulnerable,secure}.<ext>``, scans them once with
+every installed default analyzer (severity >= medium, no cache) and prints a markdown table per language:
+recall on the vulnerable snippets (flagged with the snippet's CWE / with any finding), false alarms on the
+secure snippets (flagged with the snippet's CWE / with any finding), the recall with its CWE of the same
+analyzers without treeplay's rules (a second scan) and which analyzers produced the right-CWE findings.
+Writes ``benchmarks/results/oracle_languages.json``; the last line follows the benchmarks contract,
+``RESULT oracle_languages ratio=<overall recall with the CWE> ...`` (ratio is a recall here, not a
+speed-up) with per-language recall and false alarm figures as key=value pairs.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+
+from treeplay.errors import ToolMissingError  # noqa: E402
+from treeplay.oracles.base import Program  # noqa: E402
+from treeplay.oracles.semgrep import SemgrepOracle  # noqa: E402
+from treeplay.oracles.static import DEFAULT_ANALYZERS, make_oracle, scan_programs  # noqa: E402
+from treeplay.records import LANGUAGE_OF_EXTENSION  # noqa: E402
+
+FIXTURES = ROOT / "tests" / "oracles" / "fixtures" / "languages"
+RESULTS = ROOT / "benchmarks" / "results" / "oracle_languages.json"
+
+
+def installed(names: tuple[str, ...]) -> list[str]:
+    """The analyzers among ``names`` whose tools are installed here."""
+    ok = []
+    for name in names:
+        try:
+            make_oracle(name).version()
+        except ToolMissingError:
+            continue
+        ok.append(name)
+    return ok
+
+
+def measure(analyzers: list[str], *, own_rules: bool = True) -> dict[str, dict]:
+    """Counts per language from one scan of every fixture (``own_rules``: semgrep with treeplay's rules)."""
+    rows = []
+    for path in sorted(FIXTURES.glob("*/*_*.*")):
+        cwe, kind = path.stem.split("_")
+        rows.append((path.parent.name, cwe, kind, path))
+    programs = [Program(f"{lang}/{p.name}", LANGUAGE_OF_EXTENSION[p.suffix[1:]], p.read_text(encoding="utf-8"))
+                for lang, _, _, p in rows]
+    oracles = {} if own_rules else {"semgrep": SemgrepOracle(own_rules=False)}
+    found = scan_programs(programs, analyzers=analyzers, severity="medium", cache=None, oracles=oracles)
+    stats: dict[str, dict] = defaultdict(lambda: {"cwes": [], "vulnerable": 0, "secure": 0, "hit_cwe": 0,
+                                                  "hit_any": 0, "fa_cwe": 0, "fa_any": 0, "missed": [],
+                                                  "false_alarms": [], "tools": Counter()})
+    for lang, cwe, kind, path in rows:
+        findings = found[f"{lang}/{path.name}"]
+        right = [f for f in findings if f.cwe == cwe]
+        s = stats[lang]
+        if kind == "vulnerable":
+            s["cwes"].append(cwe)
+            s["vulnerable"] += 1
+            s["hit_cwe"] += bool(right)
+            s["hit_any"] += bool(findings)
+            s["tools"].update({t for f in right for t in f.tool.split("+")})
+            if not right:
+                s["missed"].append(cwe)
+        else:
+            s["secure"] += 1
+            s["fa_cwe"] += bool(right)
+            s["fa_any"] += bool(findings)
+            if findings:
+                s["false_alarms"].append(f"{cwe}: " + ", ".join(sorted({f"{f.tool}/{f.rule}" for f in findings})))
+    return {lang: {**s, "tools": dict(s["tools"])} for lang, s in sorted(stats.items())}
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.0f}%" if b else "-"
+
+
+def table(stats: dict[str, dict], base: dict[str, dict]) -> str:
+    """The markdown table of ``stats`` (all rules) with the recall of ``base`` (without treeplay's rules)."""
+    lines = ["| language | CWEs | snippets (vulnerable + secure) | recall, its CWE | recall, any finding "
+             "| false alarms, its CWE | false alarms, any finding | recall, its CWE, without treeplay's rules "
+             "| right-CWE findings by |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for lang, s in stats.items():
+        tools = ", ".join(f"{t} {n}" for t, n in sorted(s["tools"].items(), key=lambda kv: (-kv[1], kv[0])))
+        lines.append(f"| {lang} | {len(s['cwes'])} | {s['vulnerable']} + {s['secure']} "
+                     f"| {pct(s['hit_cwe'], s['vulnerable'])} | {pct(s['hit_any'], s['vulnerable'])} "
+                     f"| {pct(s['fa_cwe'], s['secure'])} | {pct(s['fa_any'], s['secure'])} "
+                     f"| {pct(base[lang]['hit_cwe'], base[lang]['vulnerable'])} | {tools} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    analyzers = installed(DEFAULT_ANALYZERS)
+    start = time.perf_counter()
+    stats = measure(analyzers)
+    seconds = time.perf_counter() - start
+    base = measure(analyzers, own_rules=False)
+    print(f"analyzers: {', '.join(analyzers)} (severity >= medium; {seconds:.1f} s)\n")
+    print(table(stats, base))
+    for lang, s in stats.items():
+        if s["missed"]:
+            print(f"- {lang}: missed {', '.join(s['missed'])}")
+        for alarm in s["false_alarms"]:
+            print(f"- {lang}: secure snippet flagged, {alarm}")
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    tmp = RESULTS.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps({"analyzers": analyzers, "seconds": round(seconds, 2), "languages": stats,
+                               "without_treeplay_rules": base}, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, RESULTS)
+    hit = sum(s["hit_cwe"] for s in stats.values())
+    total = sum(s["vulnerable"] for s in stats.values())
+    figures = " ".join(f"recall_{lang}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{lang}={s['fa_cwe'] / s['secure']:.2f}"
+                       for lang, s in stats.items())
+    print(f"RESULT oracle_languages ratio={hit / total:.2f} {figures} snippets={2 * total}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
