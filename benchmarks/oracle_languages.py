@@ -2,7 +2,12 @@
 
 ```bash
 .venv/bin/python benchmarks/oracle_languages.py     # about 15 s: two scans of all fixtures
+.venv/bin/python benchmarks/oracle_languages.py --safecoder sec-new-desc.train.jsonl sec-new-desc.val.jsonl
 ```
+
+With ``--safecoder`` it measures on a held-out set instead, one the rules were not written against: SafeCoder's
+vulnerability-fixing commits (``func_src_before`` = vulnerable, ``func_src_after`` = fixed, the commit's CWE),
+per language. A fixed function can still hold other weaknesses, so "false alarms, any finding" is an upper bound.
 
 Reads ``tests/oracles/fixtures/languages/<language>/<CWE>_{vulnerable,secure}.<ext>``, scans them once with
 every installed default analyzer (severity >= medium, no cache) and prints a markdown table per language:
@@ -48,21 +53,40 @@ def installed(names: tuple[str, ...]) -> list[str]:
     return ok
 
 
-def measure(analyzers: list[str], *, own_rules: bool = True) -> dict[str, dict]:
-    """Counts per language from one scan of every fixture (``own_rules``: semgrep with treeplay's rules)."""
+def fixture_rows() -> list[tuple[str, str, str, str, str]]:
+    """(language, CWE, vulnerable|secure, key, code) of every fixture snippet."""
     rows = []
     for path in sorted(FIXTURES.glob("*/*_*.*")):
         cwe, kind = path.stem.split("_")
-        rows.append((path.parent.name, cwe, kind, path))
-    programs = [Program(f"{lang}/{p.name}", LANGUAGE_OF_EXTENSION[p.suffix[1:]], p.read_text(encoding="utf-8"))
-                for lang, _, _, p in rows]
+        rows.append((LANGUAGE_OF_EXTENSION[path.suffix[1:]], cwe, kind, f"{path.parent.name}/{path.name}",
+                     path.read_text(encoding="utf-8")))
+    return rows
+
+
+def safecoder_rows(paths: list[str]) -> list[tuple[str, str, str, str, str]]:
+    """The same rows from SafeCoder records: the function before (vulnerable) and after (secure) its fix."""
+    from treeplay.data.importers import import_tasks
+
+    rows = []
+    for path in paths:
+        for task in import_tasks("safecoder", path):
+            if task.vulnerable and task.golden and task.cwes:
+                rows.append((task.language, task.cwes[0], "vulnerable", f"{task.id}/before", task.vulnerable[0]))
+                rows.append((task.language, task.cwes[0], "secure", f"{task.id}/after", task.golden))
+    return rows
+
+
+def measure(analyzers: list[str], rows: list[tuple[str, str, str, str, str]], *,
+            own_rules: bool = True) -> dict[str, dict]:
+    """Counts per language from one scan of every row (``own_rules``: semgrep with treeplay's rules)."""
+    programs = [Program(key, lang, code) for lang, _, _, key, code in rows]
     oracles = {} if own_rules else {"semgrep": SemgrepOracle(own_rules=False)}
     found = scan_programs(programs, analyzers=analyzers, severity="medium", cache=None, oracles=oracles)
     stats: dict[str, dict] = defaultdict(lambda: {"cwes": [], "vulnerable": 0, "secure": 0, "hit_cwe": 0,
                                                   "hit_any": 0, "fa_cwe": 0, "fa_any": 0, "missed": [],
                                                   "false_alarms": [], "tools": Counter()})
-    for lang, cwe, kind, path in rows:
-        findings = found[f"{lang}/{path.name}"]
+    for lang, cwe, kind, key, _ in rows:
+        findings = found[key]
         right = [f for f in findings if f.cwe == cwe]
         s = stats[lang]
         if kind == "vulnerable":
@@ -94,19 +118,27 @@ def table(stats: dict[str, dict], base: dict[str, dict]) -> str:
              "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
     for lang, s in stats.items():
         tools = ", ".join(f"{t} {n}" for t, n in sorted(s["tools"].items(), key=lambda kv: (-kv[1], kv[0])))
-        lines.append(f"| {lang} | {len(s['cwes'])} | {s['vulnerable']} + {s['secure']} "
+        lines.append(f"| {lang} | {len(set(s['cwes']))} | {s['vulnerable']} + {s['secure']} "
                      f"| {pct(s['hit_cwe'], s['vulnerable'])} | {pct(s['hit_any'], s['vulnerable'])} "
                      f"| {pct(s['fa_cwe'], s['secure'])} | {pct(s['fa_any'], s['secure'])} "
                      f"| {pct(base[lang]['hit_cwe'], base[lang]['vulnerable'])} | {tools} |")
     return "\n".join(lines) + "\n"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--safecoder", nargs="+", metavar="JSONL", help="measure on SafeCoder records instead")
+    args = parser.parse_args(argv)
+    rows = safecoder_rows(args.safecoder) if args.safecoder else fixture_rows()
+    name = "oracle_languages_safecoder" if args.safecoder else "oracle_languages"
+    results = RESULTS.with_name(f"{name}.json")
     analyzers = installed(DEFAULT_ANALYZERS)
     start = time.perf_counter()
-    stats = measure(analyzers)
+    stats = measure(analyzers, rows)
     seconds = time.perf_counter() - start
-    base = measure(analyzers, own_rules=False)
+    base = measure(analyzers, rows, own_rules=False)
     print(f"analyzers: {', '.join(analyzers)} (severity >= medium; {seconds:.1f} s)\n")
     print(table(stats, base))
     for lang, s in stats.items():
@@ -114,16 +146,16 @@ def main() -> int:
             print(f"- {lang}: missed {', '.join(s['missed'])}")
         for alarm in s["false_alarms"]:
             print(f"- {lang}: secure snippet flagged, {alarm}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
+    results.parent.mkdir(parents=True, exist_ok=True)
+    tmp = results.with_suffix(".json.tmp")
     tmp.write_text(json.dumps({"analyzers": analyzers, "seconds": round(seconds, 2), "languages": stats,
                                "without_treeplay_rules": base}, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, RESULTS)
+    os.replace(tmp, results)
     hit = sum(s["hit_cwe"] for s in stats.values())
     total = sum(s["vulnerable"] for s in stats.values())
     figures = " ".join(f"recall_{lang}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{lang}={s['fa_cwe'] / s['secure']:.2f}"
                        for lang, s in stats.items())
-    print(f"RESULT oracle_languages ratio={hit / total:.2f} {figures} snippets={2 * total}")
+    print(f"RESULT {name} ratio={hit / total:.2f} {figures} snippets={2 * total}")
     return 0
 
 
