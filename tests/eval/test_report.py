@@ -146,6 +146,8 @@ def test_per_cwe_and_per_language_tables_compare_methods_side_by_side(report):
     assert "| CWE-22 | 20 | 47.0% | 65.8% | 64.5% |" in cwe
     lang = md.split("### sec-eval: SPR@1 per language", 1)[1]
     assert "| python | 80 | 60.0% | 80.0% | 70.0% |" in lang and "| c | 20 | 55.0% | 75.0% | n/a |" in lang
+    secure = md.split("### sec-eval: secure@1 per language", 1)[1]  # per language: both metrics
+    assert "| python | 80 | 58.0% | 78.0% | 68.0% |" in secure
 
 
 def test_iterations_and_training_tables_cover_every_iteration(report):

@@ -174,27 +174,34 @@ def _natural(text: str) -> tuple[Any, ...]:
 
 def _groups_section(rows: Sequence[Row], benches: Sequence[str], key: str, noun: str,
                     plot_dir: Path | None) -> list[Block]:
-    """Per-CWE or per-language results: a table per benchmark (rows = groups, columns = methods) and bars."""
+    """Per-CWE or per-language results: a table per benchmark (rows = groups, columns = methods) and bars.
+
+    Per CWE shows the headline metric alone (there are many CWEs); per language shows SPR@1 and secure@1, each
+    with its 95% interval (a few languages, each with its own sample size)."""
     blocks: list[Block] = [Heading(f"Per {noun}")]
     for bench in benches:
         groups = [(row.results.get(bench) or {}).get(key) or {} for row in rows]
         names = sorted({name for g in groups for name in g}, key=_natural)
         if not names:
             continue
-        metric = primary_metric([g[name] for g in groups for name in g])
-        table = []
-        for name in names:
-            n = next((g[name]["n"] for g in groups if name in g and g[name].get("n") is not None), None)
-            table.append((name, count_cell(n), *(metric_cell(g.get(name), metric, with_ci=False) for g in groups)))
-        blocks += [Heading(f"{bench}: {TITLES[metric]} per {noun}", 3),
-                   Table((noun, "n", *(row.label for row in rows)), tuple(table))]
+        primary = primary_metric([g[name] for g in groups for name in g])
+        shown = [m for m in ("spr@1", "secure@1") if key == "by_language"
+                 and any(g[name].get(m) is not None for g in groups for name in g)] or [primary]
+        for metric in shown:
+            table = []
+            for name in names:
+                n = next((g[name]["n"] for g in groups if name in g and g[name].get("n") is not None), None)
+                table.append((name, count_cell(n), *(metric_cell(g.get(name), metric, with_ci=len(shown) > 1)
+                                                     for g in groups)))
+            blocks += [Heading(f"{bench}: {TITLES[metric]} per {noun}", 3),
+                       Table((noun, "n", *(row.label for row in rows)), tuple(table))]
         if plot_dir is not None:
-            series = {row.label: [(g.get(name) or {}).get(metric) for name in names]
+            series = {row.label: [(g.get(name) or {}).get(primary) for name in names]
                       for row, g in zip(rows, groups, strict=True)}
             path = plotting.grouped_bars(plot_dir / f"{key.removeprefix('by_')}_{slug(bench)}.png",
-                                         title=f"{bench}: {TITLES[metric]} per {noun}", categories=names,
-                                         series=series, ylabel=TITLES[metric], colors=_colors(rows))
-            blocks.append(Figure(path, f"{bench}: {TITLES[metric]} per {noun}, methods side by side"))
+                                         title=f"{bench}: {TITLES[primary]} per {noun}", categories=names,
+                                         series=series, ylabel=TITLES[primary], colors=_colors(rows))
+            blocks.append(Figure(path, f"{bench}: {TITLES[primary]} per {noun}, methods side by side"))
     if len(blocks) == 1:
         blocks.append(Para(f"No per-{noun} results in these runs."))
     return blocks
