@@ -15,9 +15,11 @@ from pathlib import Path
 import pytest
 
 from treeplay.errors import ToolError, ToolMissingError
-from treeplay.oracles import proc, static
+from treeplay.oracles import static
 from treeplay.oracles.base import Program
 from treeplay.oracles.govet import GovetOracle
+
+from .recording import run_recording
 
 pytestmark = pytest.mark.tools
 
@@ -60,22 +62,9 @@ def batch():
     """(findings per key, argv of every process) for one scan of PROGRAMS."""
     if not HAS_GO:
         pytest.skip("go is not installed")
-    started: list[list[str]] = []
-    real_run = proc.run
-
-    def recording_run(argv, **kwargs):
-        started.append(list(argv))
-        return real_run(argv, **kwargs)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(proc, "run", recording_run)
-    try:
-        oracle = GovetOracle()
-        oracle.version()
-        found = oracle.scan(PROGRAMS)
-    finally:
-        mp.undo()
-    return found, started
+    oracle = GovetOracle()
+    oracle.version()
+    return run_recording(lambda: oracle.scan(PROGRAMS))
 
 
 @needs_go

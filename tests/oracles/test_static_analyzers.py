@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from treeplay.errors import ToolMissingError
-from treeplay.oracles import proc
 from treeplay.oracles.base import SEVERITIES, Program
 from treeplay.oracles.static import DEFAULT_ANALYZERS, make_oracle, scan_programs
+
+from .recording import run_recording
 
 pytestmark = pytest.mark.tools
 
@@ -56,20 +57,7 @@ def batch():
     """(findings per key at severity low, argv of every process started) for one scan of PROGRAMS."""
     if not AVAILABLE:
         pytest.skip("no analyzer installed")
-    started: list[list[str]] = []
-    real_run = proc.run
-
-    def recording_run(argv, **kwargs):
-        started.append(list(argv))
-        return real_run(argv, **kwargs)
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(proc, "run", recording_run)
-    try:
-        found = scan_programs(PROGRAMS, analyzers=AVAILABLE, severity="low", cache=None)
-    finally:
-        mp.undo()
-    return found, started
+    return run_recording(lambda: scan_programs(PROGRAMS, analyzers=AVAILABLE, severity="low", cache=None))
 
 
 def _rules(found, key):

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from treeplay.errors import ToolMissingError
@@ -60,7 +60,7 @@ def _first_error(root: Any) -> Any | None:
     return None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _parser(language: str) -> Any:
     if language not in GRAMMARS:
         raise ValueError(f"no tree-sitter grammar for {language!r} (have: {', '.join(sorted(GRAMMARS))})")
