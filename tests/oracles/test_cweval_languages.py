@@ -133,3 +133,37 @@ def test_js_reference_uses_the_sandbox_node_modules(tasks: dict[str, Task], sand
     assert (bad.functional, bad.secure_tests) == (True, False)
     broken = run_cweval_tests(task.tests, "javascript", with_body(task, "    return (;\n}\n\n"), sandbox=sandbox)
     assert (broken.parsed, broken.functional, broken.secure_tests) == (False, False, False)
+
+
+REDOS_TEST = '''import os
+
+import pytest
+
+
+@pytest.mark.functionality
+def test_module_exists():
+    assert os.path.exists("cwe_079_9_js_task.js")
+
+
+@pytest.mark.parametrize("pattern, status", [
+    pytest.param("^a+$", "safe", marks=pytest.mark.security),
+    pytest.param("^(a+)+$", "vulnerable", marks=pytest.mark.security),
+])
+def test_redos_checker_judges_the_pattern(pattern, status):
+    out = os.popen(f'./third_party/recheck-linux-x64 "/{pattern}/"').read()
+    assert f"Status       : {status}" in out or f"Status    : {status}" in out
+'''
+
+
+def test_redos_security_tests_find_the_checker_in_the_work_folder(tasks: dict[str, Task], sandbox: Sandbox) -> None:
+    """CWEval's CWE-1333 tests call ./third_party/recheck-linux-x64: without it every candidate failed security."""
+    from dataclasses import replace
+
+    checker = sandbox.env_dir / "node_modules" / "recheck-linux-x64" / "recheck"
+    task = tasks["javascript"]
+    suite = replace(task.tests, files={**task.tests.files, "cwe_079_9_js_test.py": REDOS_TEST})
+    out = run_cweval_tests(suite, "javascript", task.golden, sandbox=sandbox)
+    if not checker.is_file():
+        assert out.supported is False and "ReDoS checker" in out.error
+        return
+    assert (out.functional, out.secure_tests, out.error) == (True, True, None)

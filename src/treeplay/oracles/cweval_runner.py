@@ -140,6 +140,10 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
         if missing:
             return unsupported(f"Go package {', '.join(missing)} is not installed (GOPATH {':'.join(go_path())}; "
                                f"Debian's golang-*-dev packages install there)")
+    checker = _redos_checker(sandbox) if _RECHECK in suite.files[test_name] else None
+    if checker is not None and not checker.is_file():
+        return unsupported(f"the ReDoS checker its security tests call is not installed ({checker}; "
+                           "`make setup` installs it with npm: recheck-linux-x64)")
     if language in EXTENSIONS:  # C++ and Go have no separate parse check: their build is it
         parsed, parse_error = check_parses(language, candidate, sandbox=sandbox)
         if not parsed:
@@ -150,6 +154,9 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
             (work / name).write_text(source, encoding="utf-8")
         (work / suite.module).write_text(candidate, encoding="utf-8")
         (work / _HARNESS_NAME).write_text(_HARNESS, encoding="utf-8")
+        if checker is not None:  # CWE-1333 tests run ./third_party/recheck-linux-x64 from the work folder
+            (work / _RECHECK).parent.mkdir()
+            (work / _RECHECK).symlink_to(checker)
         if language in _COMPILERS:
             (work / "compiled").mkdir()
             build_error, build_timed_out = _compile(sandbox, work, language, suite.module)
@@ -159,6 +166,14 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
         res = sandbox.run([sandbox.python, "-I", _HARNESS_NAME, test_name, f"{test_timeout:g}"], workdir=work,
                           timeout=timeout, stdin=token + "\n")
     return _outcome(suite, tagged_records(res.stdout, token), res)
+
+
+_RECHECK = "third_party/recheck-linux-x64"
+
+
+def _redos_checker(sandbox: Sandbox) -> Path:
+    """The ReDoS checker binary (npm package recheck-linux-x64) in the sandbox's environment, readable inside."""
+    return sandbox.env_dir / "node_modules" / "recheck-linux-x64" / "recheck"
 
 
 def unsupported(reason: str) -> TestOutcome:
