@@ -122,5 +122,5 @@ def test_config_defaults_are_the_trainers_defaults():
 def test_builtin_task_sources_name_a_split_and_a_language():
     from treeplay.train.train_cmd import _tasks
 
-    tasks = _tasks("builtin:train:python")
+    tasks = _tasks("builtin:train:python", "data")
     assert tasks and {t.language for t in tasks} == {"python"} and {t.split for t in tasks} == {"train"}
