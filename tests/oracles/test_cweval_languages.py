@@ -9,16 +9,16 @@ not installed is unsupported (no results, left out of func@k), not failed.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
 from treeplay.data.cweval import import_cweval
-from treeplay.errors import ToolError
 from treeplay.oracles.cweval_runner import go_imports, missing_go_packages, run_cweval_tests
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import Task
+
+from .sandboxes import need, real_sandbox
 
 FIXTURES = Path(__file__).parent / "fixtures" / "cweval"
 ENTRY = "// BEGIN ENTRYPOINT"
@@ -33,17 +33,7 @@ def tasks() -> dict[str, Task]:
 @pytest.fixture(scope="module")
 def sandbox() -> Sandbox:
     """The real sandbox; the tests are skipped where bubblewrap or the sandbox's environment is missing."""
-    try:
-        sb = Sandbox()
-        sb.python  # noqa: B018 - raises when the sandbox's Python environment is missing
-    except ToolError as err:
-        pytest.skip(f"the bubblewrap sandbox is not available here: {err}")
-    return sb
-
-
-def need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed")
+    return real_sandbox()
 
 
 def with_body(task: Task, body: str) -> str:

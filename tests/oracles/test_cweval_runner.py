@@ -4,7 +4,6 @@ Go and C++ (and JavaScript with the sandbox's node modules) are tested in test_c
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,8 @@ from treeplay.data.cweval import import_cweval
 from treeplay.oracles.cweval_runner import run_cweval_tests
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import Task
+
+from .sandboxes import need, real_sandbox
 
 PYTEST_INI = "[pytest]\nmarkers =\n    functionality: functional tests\n    security: security tests\n"
 
@@ -154,11 +155,6 @@ def sandbox() -> Sandbox:
     return Sandbox(unsafe_no_sandbox=True)
 
 
-def need(tool: str) -> None:
-    if shutil.which(tool) is None:
-        pytest.skip(f"{tool} is not installed")
-
-
 def test_python_reference_passes_functionality_and_security(mini_tasks: dict[str, Task], sandbox: Sandbox) -> None:
     task = mini_tasks["python"]
     out = run_cweval_tests(task.tests, "python", task.golden, sandbox=sandbox)
@@ -267,14 +263,8 @@ def test_cweval_sample_path_traversal_candidate_fails_security(shared_data: Path
 
 @pytest.mark.tools
 def test_c_candidate_builds_and_runs_inside_the_real_sandbox(mini_tasks: dict[str, Task]) -> None:
-    from treeplay.errors import ToolError
-
     need("gcc")
-    try:
-        sb = Sandbox()
-        sb.python  # noqa: B018 - raises when the sandbox's Python environment is missing
-    except ToolError as err:
-        pytest.skip(f"the bubblewrap sandbox is not available here: {err}")
+    sb = real_sandbox()
     task = mini_tasks["c"]
     out = run_cweval_tests(task.tests, "c", task.golden, sandbox=sb)
     assert (out.functional, out.secure_tests, out.error) == (True, True, None)

@@ -13,6 +13,8 @@ from treeplay.oracles.sandbox import Sandbox
 from treeplay.oracles.seccodeplt_runner import run_seccodeplt_tests
 from treeplay.records import Task, TestSuite
 
+from .sandboxes import real_sandbox
+
 SETUP = "import re\nALLOWED = re.compile(r'^[a-z0-9_]+$')"
 CODE_BEFORE = "\ndef make_slug(title: str, limit: int = 20) -> str:"
 PATCHED = ("\n    slug = title.strip().lower().replace(' ', '_')[:limit]\n"
@@ -184,17 +186,6 @@ def test_real_seccodeplt_references_two_tasks_per_cwe(shared_data: Path, sandbox
         if not (golden.functional and golden.secure_tests) or vulnerable.secure_tests is not False:
             bad.append((t.id, golden.error, vulnerable.error))
     assert bad == []
-
-
-def real_sandbox() -> Sandbox:
-    from treeplay.errors import ToolError
-
-    try:
-        sb = Sandbox()
-        sb.python  # noqa: B018 - raises when the sandbox's Python environment is missing
-    except ToolError as err:
-        pytest.skip(f"the bubblewrap sandbox is not available here: {err}")
-    return sb
 
 
 @pytest.mark.tools
