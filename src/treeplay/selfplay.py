@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from treeplay.data.importers import FORMATS
 from treeplay.errors import ConfigError
 from treeplay.records import write_text_atomic
 
@@ -119,7 +120,7 @@ def benchmark_name(benchmark: str) -> str:
     if benchmark.startswith("builtin:"):
         return benchmark.replace(":", "-")
     fmt, sep, _ = benchmark.partition(":")
-    if sep and fmt in _source_formats():
+    if sep and fmt in FORMATS:
         return fmt
     return Path(benchmark).stem if ("/" in benchmark or benchmark.endswith(".jsonl")) else benchmark
 
@@ -130,13 +131,7 @@ def materialized(ev: Any) -> bool:
     keeps only some languages. A named benchmark read with ``eval.data`` is passed to ``treeplay eval`` as is."""
     bench = ev.benchmark
     fmt, sep, _ = bench.partition(":")
-    return bool(ev.languages) or "+" in bench or bench.startswith("builtin:") or bool(sep and fmt in _source_formats())
-
-
-def _source_formats() -> tuple[str, ...]:
-    from treeplay.data.importers import FORMATS
-
-    return FORMATS
+    return bool(ev.languages) or "+" in bench or bench.startswith("builtin:") or bool(sep and fmt in FORMATS)
 
 
 def eval_benchmark(config: Any, run: Path) -> str:
@@ -164,7 +159,7 @@ def prepare(config: Any, run: Path) -> None:
                                                            languages=config.languages, what="tasks"))
     if materialized(config.eval) and not (run / "eval_tasks.jsonl").exists():
         spec = config.eval.benchmark
-        if spec in _source_formats() and config.eval.data:  # a named benchmark kept to some languages
+        if spec in FORMATS and config.eval.data:  # a named benchmark kept to some languages
             spec = f"{spec}:{config.eval.data}"
         write_jsonl(run / "eval_tasks.jsonl", load_task_sources(spec, data_dir=config.data_dir,
                                                                 languages=config.eval.languages,
