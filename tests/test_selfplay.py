@@ -93,6 +93,58 @@ def test_a_run_keeps_training_and_evaluation_tasks_to_their_languages(tmp_path):
     assert argv[argv.index("--benchmark") + 1] == str(tmp_path / "eval_tasks.jsonl")
 
 
+def test_source_selectors_filter_by_split_and_cwe_and_cap_each_cwe(tmp_path):
+    from dataclasses import replace
+
+    from treeplay.data.builtin import load_builtin
+
+    base = load_builtin()[0]
+    rows = [replace(base, id=f"t{i}", cwes=(cwe,), split=split)
+            for i, (cwe, split) in enumerate([("CWE-79", "a"), ("CWE-79", "a"), ("CWE-79", "b"), ("CWE-89", "a"),
+                                              ("CWE-770", "b"), ("CWE-915", "a")])]
+    write_jsonl(tmp_path / "t.jsonl", rows)
+
+    def ids(selectors):
+        return [t.id for t in load_task_sources("{data_dir}/t.jsonl" + selectors, data_dir=tmp_path)]
+
+    assert ids("@per_cwe=2") == ["t0", "t1", "t3", "t4", "t5"]
+    assert ids("@not_cwe=770,cwe-915@per_cwe=1") == ["t0", "t3"]
+    assert ids("@cwe=770,915") == ["t4", "t5"]
+    assert ids("@split=b") == ["t2", "t4"]
+    assert ids("@split=a@per_cwe=1@name=first") == ["t0", "t3", "t5"]
+    assert benchmark_name("securityeval:x/p.json@cwe=79,89@per_cwe=3") == "securityeval-cwe79-89-per_cwe3"
+    assert benchmark_name("securityeval:x/p.json@per_cwe=3@name=se-small") == "se-small"
+    for bad, message in [("@per_cwe=0", "positive whole number"), ("@cwe=sql", "list of CWE ids"),
+                         ("@cwe=79@cwe=89", "given twice"), ("@name=", "no value")]:
+        with pytest.raises(ConfigError, match=message):
+            ids(bad)
+
+
+def test_several_benchmarks_are_evaluated_and_kept_apart(tmp_path, capsys):
+    from treeplay.selfplay import before_after
+
+    config = load_config(None, ["tasks=builtin:train:c", "iterations=1", "train.method=sft",
+                                "eval.benchmarks=[builtin:test:python@name=py, builtin:test:c]"])
+    prepare(config, tmp_path)
+    assert [s.name for s in plan(config, tmp_path)] == [
+        "eval/iter_0/py", "eval/iter_0/builtin-test-c", "iter_1/train", "eval/iter_1/py", "eval/iter_1/builtin-test-c"]
+    py = load_jsonl(tmp_path / "eval_tasks" / "py.jsonl", Task)
+    assert py and {t.language for t in py} == {"python"}
+    step = plan(config, tmp_path)[-1]
+    assert step.argv[step.argv.index("--benchmark") + 1] == str(tmp_path / "eval_tasks" / "builtin-test-c.jsonl")
+    assert step.outputs == (tmp_path / "eval" / "iter_1" / "builtin-test-c" / "metrics.json",)
+    for t, bench, secure in [(0, "py", 0.25), (1, "py", 0.5), (0, "builtin-test-c", 0.75)]:
+        folder = tmp_path / "eval" / f"iter_{t}" / bench
+        folder.mkdir(parents=True)
+        (folder / "metrics.json").write_text(json.dumps({"secure@1": secure}))
+    table = before_after(tmp_path).splitlines()
+    assert table[0] == "builtin-test-c" and "75.0%" in table[2]
+    assert table[3] == "py" and "25.0%" in table[5] and "50.0%" in table[6]
+    clash = load_config(None, ["tasks=builtin:train:c", "eval.benchmarks=[builtin:test@name=x, builtin:train@name=x]"])
+    with pytest.raises(ConfigError, match="share the results folder"):
+        prepare(clash, tmp_path / "clash")
+
+
 # ------------------------------------------------------------------------------------ kill -9 and resume
 
 

@@ -101,6 +101,7 @@ class TrainConfig:
 @dataclass(frozen=True)
 class EvalConfig:
     benchmark: str = "builtin"  # securityeval | sec-eval | seccodeplt | cweval | builtin | task sources (as tasks)
+    benchmarks: tuple[str, ...] = ()  # selfplay: several task sources, each evaluated and reported on its own
     n_samples: int = 1
     temperature: float = 0.2
     top_p: float = 0.9

@@ -6,6 +6,7 @@ A run directory (``<out_dir>/<name>/``) holds everything::
     manifest.json        the stages done, in order, with their outputs and wall time
     tasks.jsonl          training tasks; nodes.jsonl (risk nodes, tree methods only)
     eval_tasks.jsonl     the evaluation tasks when they come from task sources (builtin:test, safecoder:PATH, ...)
+    eval_tasks/<bench>.jsonl   the same, one file per benchmark, when ``eval.benchmarks`` lists several
     iter_<t>/            trees.jsonl, verdicts.jsonl (verified mode), pairs.jsonl, model/ (trainer output)
     eval/iter_<t>/<benchmark>/   generations.jsonl, verdicts.jsonl, metrics.json (iteration 0 = the base model)
 
@@ -57,7 +58,7 @@ def plan(config: Any, run: Path) -> list[Step]:
     method = config.train.method
     cfg = str(run / "config.yaml")
     tasks = str(run / "tasks.jsonl")
-    steps = [_eval_step(config, run, 0, adapter=None)] if config.eval.base else []
+    steps = _eval_steps(config, run, 0, adapter=None) if config.eval.base else []
     if method in TREE_METHODS:
         steps.append(Step("nodes", ("nodes", tasks, "-o", str(run / "nodes.jsonl"), "--config", cfg),
                           (run / "nodes.jsonl",)))
@@ -86,7 +87,7 @@ def plan(config: Any, run: Path) -> list[Step]:
                           launcher=config.train.launcher))
         adapter = str(it / "model")
         if t == config.iterations or config.eval.every_iteration:
-            steps.append(_eval_step(config, run, t, adapter=adapter))
+            steps.extend(_eval_steps(config, run, t, adapter=adapter))
     return steps
 
 
@@ -98,25 +99,43 @@ def _overrides(adapter: str | None) -> list[str]:
     return [f"model.adapter={adapter}"] if adapter else []
 
 
-def _eval_step(config: Any, run: Path, t: int, adapter: str | None) -> Step:
-    name = benchmark_name(config.eval.benchmark)
-    out = run / "eval" / f"iter_{t}" / name
-    argv = ["eval", "--benchmark", eval_benchmark(config, run), "--out", str(out),
-            "--seen-from", str(run / "tasks.jsonl"), "--config", str(run / "config.yaml"),
-            *_model_args(config, adapter)]
-    if config.eval.data and not materialized(config.eval):
-        argv += ["--data", config.eval.data.replace("{data_dir}", config.data_dir)]
-    if config.eval.limit:
-        argv += ["--limit", str(config.eval.limit)]
-    return Step(f"eval/iter_{t}", tuple(argv), (out / "metrics.json",))
+def benchmarks(ev: Any) -> list[str]:
+    """The benchmarks a run evaluates: ``eval.benchmarks`` when set, else ``eval.benchmark``."""
+    return list(ev.benchmarks) or [ev.benchmark]
+
+
+def _eval_steps(config: Any, run: Path, t: int, adapter: str | None) -> list[Step]:
+    several = bool(config.eval.benchmarks)
+    steps = []
+    for spec in benchmarks(config.eval):
+        name = benchmark_name(spec)
+        out = run / "eval" / f"iter_{t}" / name
+        argv = ["eval", "--benchmark", eval_benchmark(config, run, spec), "--out", str(out),
+                "--seen-from", str(run / "tasks.jsonl"), "--config", str(run / "config.yaml"),
+                *_model_args(config, adapter)]
+        if config.eval.data and not materialized(config.eval, spec):
+            argv += ["--data", config.eval.data.replace("{data_dir}", config.data_dir)]
+        if config.eval.limit:
+            argv += ["--limit", str(config.eval.limit)]
+        steps.append(Step(f"eval/iter_{t}/{name}" if several else f"eval/iter_{t}", tuple(argv),
+                          (out / "metrics.json",)))
+    return steps
 
 
 def benchmark_name(benchmark: str) -> str:
     """The folder name of a benchmark's results: its name, the stem of a task file, or for task sources
     (``builtin:test``, ``safecoder:PATH+sec-eval:PATH``) the sources' names joined by ``+``."""
+    from treeplay.data.importers import split_selectors
+
     parts = [part.strip() for part in benchmark.split("+")]
     if len(parts) > 1:
         return "+".join(benchmark_name(part) for part in parts)
+    benchmark, selectors = split_selectors(benchmark, "eval.benchmark")
+    if selectors:
+        if "name" in selectors:
+            return selectors["name"]
+        rendered = "".join(f"-{key}{value.replace(',', '-')}" for key, value in selectors.items())
+        return benchmark_name(benchmark) + rendered
     if benchmark.startswith("builtin:"):
         return benchmark.replace(":", "-")
     fmt, sep, _ = benchmark.partition(":")
@@ -125,18 +144,28 @@ def benchmark_name(benchmark: str) -> str:
     return Path(benchmark).stem if ("/" in benchmark or benchmark.endswith(".jsonl")) else benchmark
 
 
-def materialized(ev: Any) -> bool:
-    """Whether the evaluation tasks are written into the run (RUN/eval_tasks.jsonl) before evaluating: for task
-    sources (a builtin split, ``<format>:<path>``, several joined by ``+``) and whenever ``eval.languages``
-    keeps only some languages. A named benchmark read with ``eval.data`` is passed to ``treeplay eval`` as is."""
-    bench = ev.benchmark
+def materialized(ev: Any, spec: str | None = None) -> bool:
+    """Whether the evaluation tasks of ``spec`` (default ``eval.benchmark``) are written into the run before
+    evaluating: for task sources (a builtin split, ``<format>:<path>``, several joined by ``+``), for every entry
+    of ``eval.benchmarks``, and whenever ``eval.languages`` keeps only some languages. A named benchmark read with
+    ``eval.data`` is passed to ``treeplay eval`` as is."""
+    bench = ev.benchmark if spec is None else spec
     fmt, sep, _ = bench.partition(":")
-    return bool(ev.languages) or "+" in bench or bench.startswith("builtin:") or bool(sep and fmt in FORMATS)
+    return (bool(ev.languages) or bool(ev.benchmarks) or "+" in bench or bench.startswith("builtin:")
+            or bool(sep and fmt in FORMATS))
 
 
-def eval_benchmark(config: Any, run: Path) -> str:
-    """What ``treeplay eval --benchmark`` gets: a task source becomes the run's eval_tasks.jsonl."""
-    return str(run / "eval_tasks.jsonl") if materialized(config.eval) else config.eval.benchmark
+def eval_tasks_path(config: Any, run: Path, spec: str) -> Path:
+    """Where a materialized benchmark's tasks are written: RUN/eval_tasks.jsonl, or one file per benchmark."""
+    if config.eval.benchmarks:
+        return run / "eval_tasks" / f"{benchmark_name(spec)}.jsonl"
+    return run / "eval_tasks.jsonl"
+
+
+def eval_benchmark(config: Any, run: Path, spec: str | None = None) -> str:
+    """What ``treeplay eval --benchmark`` gets: a task source becomes the run's eval_tasks file."""
+    spec = config.eval.benchmark if spec is None else spec
+    return str(eval_tasks_path(config, run, spec)) if materialized(config.eval, spec) else spec
 
 
 def prepare(config: Any, run: Path) -> None:
@@ -157,13 +186,20 @@ def prepare(config: Any, run: Path) -> None:
     if not (run / "tasks.jsonl").exists():
         write_jsonl(run / "tasks.jsonl", load_task_sources(config.tasks or "", data_dir=config.data_dir,
                                                            languages=config.languages, what="tasks"))
-    if materialized(config.eval) and not (run / "eval_tasks.jsonl").exists():
-        spec = config.eval.benchmark
+    names = [benchmark_name(spec) for spec in benchmarks(config.eval)]
+    if len(set(names)) < len(names):
+        raise ConfigError(f"two entries share the results folder name {names!r}",
+                          key="eval.benchmarks", fix="tell them apart with @name=LABEL at the end of an entry")
+    for spec in benchmarks(config.eval):
+        path = eval_tasks_path(config, run, spec)
+        if not materialized(config.eval, spec) or path.exists():
+            continue
+        source = spec
         if spec in FORMATS and config.eval.data:  # a named benchmark kept to some languages
-            spec = f"{spec}:{config.eval.data}"
-        write_jsonl(run / "eval_tasks.jsonl", load_task_sources(spec, data_dir=config.data_dir,
-                                                                languages=config.eval.languages,
-                                                                what="eval.benchmark"))
+            source = f"{spec}:{config.eval.data}"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_jsonl(path, load_task_sources(source, data_dir=config.data_dir, languages=config.eval.languages,
+                                            what="eval.benchmarks" if config.eval.benchmarks else "eval.benchmark"))
 
 
 def load_manifest(run: Path) -> dict[str, Any]:
@@ -228,16 +264,25 @@ def final_metrics(run: Path) -> list[tuple[int, dict[str, Any]]]:
 
 
 def before_after(run: Path) -> str:
-    """A small table: the base model against the last iteration, on the run's benchmark."""
-    rows = final_metrics(run)
-    if not rows:
+    """A small table per benchmark: the base model against the last iteration."""
+    paths = sorted((run / "eval").glob("iter_*/*/metrics.json"))
+    if not paths:
         return "no evaluation yet"
+    by_bench: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for path in paths:
+        t = int(path.parent.parent.name.split("_", 1)[1])
+        by_bench.setdefault(path.parent.name, []).append((t, json.loads(path.read_text(encoding="utf-8"))))
     keys = ("spr@1", "secure@1", "func@1", "sec@1", "func-sec@1")
-    lines = [f"{'':<14}" + "".join(f"{k:>12}" for k in keys) + f"{'vulnerable':>12}"]
-    for t, metrics in (rows[0], rows[-1]) if len(rows) > 1 else rows:
-        label = "base" if t == 0 else f"iteration {t}"
-        cells = "".join(f"{_pct(metrics.get(k)):>12}" for k in keys)
-        lines.append(f"{label:<14}{cells}{metrics.get('vulnerable', 'n/a')!s:>12}")
+    lines = []
+    for bench, rows in by_bench.items():
+        rows.sort(key=lambda item: item[0])
+        if len(by_bench) > 1:
+            lines.append(bench)
+        lines.append(f"{'':<14}" + "".join(f"{k:>12}" for k in keys) + f"{'vulnerable':>12}")
+        for t, metrics in (rows[0], rows[-1]) if len(rows) > 1 else rows:
+            label = "base" if t == 0 else f"iteration {t}"
+            cells = "".join(f"{_pct(metrics.get(k)):>12}" for k in keys)
+            lines.append(f"{label:<14}{cells}{metrics.get('vulnerable', 'n/a')!s:>12}")
     return "\n".join(lines)
 
 

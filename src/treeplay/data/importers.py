@@ -75,6 +75,10 @@ def load_task_sources(spec: str, *, data_dir: str | Path = "data", languages: Se
     e.g. ``safecoder:{data_dir}/safecoder/sec-new-desc.train.jsonl``) or the path of a tasks.jsonl. ``{data_dir}``
     in a path is replaced by ``data_dir``, so one config serves every machine (``data_dir=/my/data``).
     ``languages`` (treeplay names: c, cpp, python, ...) keeps only tasks in those languages; empty keeps all.
+    A source may end with selectors (``split_selectors``), applied after the language filter, in this order:
+    ``@split=trained,trained-new`` keeps tasks of those splits, ``@cwe=79,89`` keeps tasks of those CWEs,
+    ``@not_cwe=770,915`` drops them, ``@per_cwe=N`` keeps the first N tasks of each CWE (a task counts under its
+    first CWE, in file order) and ``@name=LABEL`` names the set in results.
     Task ids must be unique over all sources. Raises ConfigError naming ``what`` for a bad spec or a missing
     path, DataError for malformed input.
     """
@@ -91,14 +95,80 @@ def load_task_sources(spec: str, *, data_dir: str | Path = "data", languages: Se
     tasks: list[Task] = []
     seen: dict[str, str] = {}
     for source in (part.strip() for part in spec.split("+")):
-        for task in _load_source(source.replace("{data_dir}", str(data_dir)), what):
+        base, selectors = split_selectors(source, what)
+        loaded = [t for t in _load_source(base.replace("{data_dir}", str(data_dir)), what)
+                  if not languages or t.language in languages]
+        for task in select(loaded, selectors):
             if task.id in seen:
                 raise DataError(f"task id {task.id!r} comes from both {seen[task.id]} and {source}",
                                 fix=f"{what}: name each data set once")
             seen[task.id] = source
-            if not languages or task.language in languages:
-                tasks.append(task)
+            tasks.append(task)
     return tasks
+
+
+SELECTORS = ("split", "cwe", "not_cwe", "per_cwe", "name")
+
+
+def split_selectors(source: str, what: str = "tasks") -> tuple[str, dict[str, str]]:
+    """``safecoder:PATH@cwe=79,89@per_cwe=4`` -> (``safecoder:PATH``, ``{"cwe": "79,89", "per_cwe": "4"}``).
+
+    Only trailing ``@<selector>=<value>`` parts are selectors; any other ``@`` stays in the path."""
+    from treeplay.data.cwe import try_canonical_cwe
+    from treeplay.errors import ConfigError
+
+    parts = source.split("@")
+    selectors: dict[str, str] = {}
+    while len(parts) > 1:
+        key, eq, value = parts[-1].partition("=")
+        if not eq or key.strip() not in SELECTORS:
+            break
+        key, value = key.strip(), value.strip()
+        if key in selectors:
+            raise ConfigError(f"{source!r}: @{key} given twice", key=what, fix=f"give @{key}=... once")
+        if not value:
+            raise ConfigError(f"{source!r}: @{key} has no value", key=what, fix=f"e.g. @{_EXAMPLE[key]}")
+        if key == "per_cwe" and not (value.isdigit() and int(value) > 0):
+            raise ConfigError(f"{source!r}: @per_cwe={value} is not a positive whole number", key=what,
+                              fix="e.g. @per_cwe=4")
+        if key in ("cwe", "not_cwe") and not all(try_canonical_cwe(v) for v in value.split(",")):
+            raise ConfigError(f"{source!r}: @{key}={value} is not a list of CWE ids", key=what,
+                              fix=f"e.g. @{_EXAMPLE[key]} (comma-separated, no spaces)")
+        selectors[key] = value
+        parts.pop()
+    return "@".join(parts), dict(reversed(list(selectors.items())))
+
+
+_EXAMPLE = {"split": "split=not-trained", "cwe": "cwe=79,89", "not_cwe": "not_cwe=770,915", "per_cwe": "per_cwe=4", "name": "name=dev-seen"}
+
+
+def select(tasks: Sequence[Task], selectors: dict[str, str]) -> list[Task]:
+    """The tasks a source's selectors keep (``load_task_sources``), in their order."""
+    from treeplay.data.cwe import canonical_cwe
+
+    def cwes(value: str) -> set[str]:
+        return {canonical_cwe(v) for v in value.split(",") if v.strip()}
+
+    out = list(tasks)
+    if "split" in selectors:
+        splits = {v.strip() for v in selectors["split"].split(",")}
+        out = [t for t in out if t.split in splits]
+    if "cwe" in selectors:
+        keep = cwes(selectors["cwe"])
+        out = [t for t in out if keep & set(t.cwes)]
+    if "not_cwe" in selectors:
+        drop = cwes(selectors["not_cwe"])
+        out = [t for t in out if not drop & set(t.cwes)]
+    if "per_cwe" in selectors:
+        cap, taken = int(selectors["per_cwe"]), Counter[str]()
+        kept = []
+        for t in out:
+            first = t.cwes[0] if t.cwes else "-"
+            if taken[first] < cap:
+                taken[first] += 1
+                kept.append(t)
+        out = kept
+    return out
 
 
 def _load_source(source: str, what: str) -> list[Task]:
