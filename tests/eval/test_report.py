@@ -75,6 +75,12 @@ def make_run(root, name: str, method: str, mode: str = "paper"):
             folder = run / "eval" / f"iter_{t}" / bench
             folder.mkdir(parents=True)
             (folder / "metrics.json").write_text(json.dumps(metrics_json(bench, v)))
+    if method == "tsp":  # the manifest of `treeplay selfplay`: stage -> wall seconds
+        stages = {"eval/iter_0/securityeval": 60.0, "eval/iter_0/sec-eval": 30.0, "nodes": 1.5, "iter_1/grow": 120.0,
+                  "iter_1/pairs": 0.5, "iter_1/train": 600.0, "eval/iter_1/securityeval": 90.0,
+                  "iter_2/grow": 60.0, "iter_2/pairs": 0.5, "iter_2/train": 300.0, "eval/iter_2/securityeval": 90.0}
+        (run / "manifest.json").write_text(json.dumps({"stages": {k: {"argv": [], "outputs": [], "wall_s": v}
+                                                                  for k, v in stages.items()}}))
     for t in (1, 2):
         model = run / f"iter_{t}" / "model"
         model.mkdir(parents=True)
@@ -157,6 +163,16 @@ def test_iterations_and_training_tables_cover_every_iteration(report):
                                                                                      "75.8%"]
     training = md.split("## Training curves", 1)[1]
     assert "| 2 | 6 | 1 | 0.1900 | 1.200 | 100.0% | 48 | 12.5 s |" in training
+
+
+def test_wall_time_per_stage_sums_each_kind_of_stage_from_the_manifest(report):
+    _, md, _ = report
+    assert table_row(md, "method", "## Wall time per stage") == ["method", "eval (base)", "nodes", "grow", "pairs",
+                                                                 "train", "eval", "total"]
+    # base evals 60+30 s, grow 120+60, pairs 0.5+0.5, train 600+300, evals 90+90; a run without a manifest: no row
+    assert table_row(md, "TSP (paper)", "## Wall time per stage") == ["TSP (paper)", "1.5", "0.0", "3.0", "0.0",
+                                                                      "15.0", "3.0", "22.5"]
+    assert "| SPIN" not in md.split("## Wall time per stage", 1)[1]
 
 
 def test_every_promised_png_exists_is_valid_and_linked(report):

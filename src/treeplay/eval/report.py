@@ -54,6 +54,7 @@ class Run:
     evals: Mapping[int, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     training: Mapping[int, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
     states: Mapping[int, Mapping[str, Any]] = field(default_factory=dict)
+    stages: Mapping[str, float] = field(default_factory=dict)  # selfplay manifest: stage -> wall seconds
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,17 @@ def _read_training(run_dir: Path) -> tuple[dict[int, list[dict[str, Any]]], dict
     return logs, states
 
 
+def _read_stages(manifest: Path) -> dict[str, float]:
+    """stage name -> wall seconds from a selfplay manifest.json (empty when there is none)."""
+    if not manifest.is_file():
+        return {}
+    stages = _read_object(manifest).get("stages")
+    if not isinstance(stages, dict):
+        raise DataError("expected a 'stages' mapping", file=manifest, fix="restore manifest.json from the run")
+    return {name: float(info["wall_s"]) for name, info in stages.items()
+            if isinstance(info, dict) and _is_number(info.get("wall_s"))}
+
+
 def load_run(path: Path) -> Run:
     """Read one run directory (self-play run, eval folder, or folder of eval folders); see the module docstring."""
     path = Path(path)
@@ -191,7 +203,7 @@ def load_run(path: Path) -> Run:
         section = lambda key: config.get(key) if isinstance(config.get(key), dict) else {}  # noqa: E731
         run = Run(name=name, path=path, selfplay=True, method=section("train").get("method"),
                   pairs_mode=section("pairs").get("mode"), model=section("model").get("name"),
-                  evals=evals, training=logs, states=states)
+                  evals=evals, training=logs, states=states, stages=_read_stages(path / "manifest.json"))
     else:
         found = _benchmarks_in(path) or _benchmarks_in(path / "eval")
         run = Run(name=path.resolve().name, path=path, selfplay=False, evals={0: found} if found else {})

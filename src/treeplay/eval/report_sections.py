@@ -132,6 +132,7 @@ def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
     blocks += _paired_section(rows, benches)
     blocks += _iterations_section(runs, benches, plot_dir)
     blocks += _training_section(runs, plot_dir)
+    blocks += _wall_section(runs)
     return blocks
 
 
@@ -370,3 +371,38 @@ def _training_section(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]
     if len(blocks) == 1:
         blocks.append(Para("No training logs (iter_<t>/model/metrics.jsonl) in these runs."))
     return blocks
+
+
+STAGE_KINDS = ("eval (base)", "nodes", "grow", "score", "pairs", "train", "eval")
+
+
+def stage_kind(name: str) -> str:
+    """``eval/iter_0[/bench]`` -> eval (base); ``eval/iter_2/...`` -> eval; ``iter_1/grow`` -> grow; ..."""
+    head, _, rest = name.partition("/")
+    if head == "eval":
+        return "eval (base)" if rest.split("/")[0] == "iter_0" else "eval"
+    return rest.split("/")[0] if head.startswith("iter_") else head
+
+
+def _wall_section(runs: Sequence[Run]) -> list[Block]:
+    """Per run, the wall time of each kind of stage (summed over iterations and benchmarks), from manifest.json."""
+    timed = [r for r in runs if r.stages]
+    if not timed:
+        return []
+    labels = run_labels(runs)
+    found = {stage_kind(name) for run in timed for name in run.stages}
+    kinds = [k for k in STAGE_KINDS if k in found] + sorted(found - set(STAGE_KINDS))
+    table = []
+    for run in timed:
+        sums: dict[str, float] = {}
+        for name, seconds in run.stages.items():
+            sums[stage_kind(name)] = sums.get(stage_kind(name), 0.0) + seconds
+        table.append((labels[run.name], *(_minutes(sums.get(kind)) for kind in kinds), _minutes(sum(sums.values()))))
+    return [Heading("Wall time per stage"),
+            Para("Minutes per kind of stage, summed over iterations and benchmarks (from manifest.json; a stage "
+                 "resumed after a kill counts its last attempt only)."),
+            Table(("method", *kinds, "total"), tuple(table))]
+
+
+def _minutes(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds / 60:.1f}"
