@@ -45,6 +45,7 @@ def metrics_json(bench: str, v: dict) -> dict:
         return {"spr@1": spr, "secure@1": round(spr - 0.02, 4), "vulnerable": vulnerable, "n": n}
 
     out = {"benchmark": bench, "model": "m", "n_samples": 1, "n": v["n"], "tasks": v["n"], "parsed": v["n"],
+           "with_tests": v["n"] if v["funcsec"] is not None else 0,
            "flagged": v["vulnerable"], "spr@1": v["spr"], "secure@1": v["secure"], "func@1": None, "sec@1": None,
            "vulnerable": v["vulnerable"], "ci95": {"spr@1": v["ci"]} if v["ci"] else {},
            "by_cwe": {"CWE-22": core(v["spr"] - 0.1, 5, 20), "CWE-79": core(v["spr"], 8, 30),
@@ -123,6 +124,17 @@ def test_methods_table_shows_base_and_each_runs_final_iteration_with_exact_numbe
                                             "100", "75.8% [67.4, 82.6]", "74.0%", "n/a", "121"]
     assert table_row(md, "SPIN (self-play)") == ["SPIN (self-play)", "2", "70.0%", "69.0%", "n/a", "100",
                                                  "74.5% [66.1, 81.4]", "73.0%", "n/a", "121"]
+
+
+def test_per_benchmark_tables_add_the_test_metrics_where_tests_ran(report):
+    _, md, _ = report
+    section = md.split("## Per benchmark\n", 1)[1]
+    assert table_row(section, "method", "### securityeval: every metric") == ["method", "SPR@1", "secure@1", "parsed", "flagged",
+                                                                "n"]
+    assert table_row(section, "Base", "### securityeval: every metric") == ["Base", "57.0% [48.1, 65.5]", "55.0%", "121", "52",
+                                                              "121"]
+    assert table_row(section, "method", "### sec-eval: every metric")[1:6] == ["SPR@1", "secure@1", "func@1", "sec@1",
+                                                                 "func-sec@1"]
 
 
 def test_missing_and_null_metrics_show_na(report):

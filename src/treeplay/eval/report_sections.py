@@ -126,6 +126,7 @@ def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
     blocks: list[Block] = [Heading("treeplay report", 1)]
     blocks += _runs_section(runs)
     blocks += _methods_section(rows, benches)
+    blocks += _benchmark_tables(rows, benches)
     blocks += _groups_section(rows, benches, "by_cwe", "CWE", plot_dir)
     blocks += _splits_section(rows, benches, plot_dir)
     blocks += _groups_section(rows, benches, "by_language", "language", plot_dir)
@@ -161,6 +162,25 @@ def _methods_section(rows: Sequence[Row], benches: Sequence[str]) -> list[Block]
         ("the other rows are each run at its final evaluated iteration. Values are percentages with the 95% "
          "confidence interval in brackets; n = programs evaluated; n/a = not measured (func-sec@1 needs tests).")
     return [Heading("Methods"), Para(note), Table(tuple(header), tuple(table))]
+
+
+TEST_METRICS = ("func@1", "sec@1", "func-sec@1")
+
+
+def _benchmark_tables(rows: Sequence[Row], benches: Sequence[str]) -> list[Block]:
+    """One table per benchmark, methods as rows: SPR@1, secure@1 and, where tests ran, func@1, sec@1 and
+    func-sec@1, each with its 95% interval (the methods table above in a shape that stays narrow)."""
+    blocks: list[Block] = [Heading("Per benchmark")]
+    for bench in benches:
+        results = [row.results.get(bench) for row in rows]
+        tested = any((m or {}).get("with_tests") for m in results)
+        metrics = ("spr@1", "secure@1", *(TEST_METRICS if tested else ()))
+        table = tuple((row.label, *(metric_cell(m, key) for key in metrics), count_cell((m or {}).get("parsed")),
+                       count_cell((m or {}).get("flagged")), count_cell((m or {}).get("n")))
+                      for row, m in zip(rows, results))
+        blocks += [Heading(f"{bench}: every metric", 3),
+                   Table(("method", *(TITLES[k] for k in metrics), "parsed", "flagged", "n"), table)]
+    return blocks
 
 
 def _colors(rows: Sequence[Row]) -> dict[str, str]:
