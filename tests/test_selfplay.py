@@ -234,3 +234,23 @@ def test_selfplay_killed_at_any_stage_resumes_to_the_same_artifacts(small_run):
             assert len(set(value)) == len(value), f"{rel} has duplicate records"  # type: ignore[arg-type]
     manifest = json.loads((killed / "manifest.json").read_text())
     assert list(manifest["stages"]) == [s.name for s in plan(load_config(None, overrides), killed)]
+
+
+@pytest.mark.parametrize("row, n_tasks", [("sft", 59), ("tsp-paper", 59), ("tsp-verified-seccodeplt", 69)])
+def test_study_configs_select_the_documented_subsets(shared_data, tmp_path, row, n_tasks):
+    """docs/results.md states these sizes: 59 SafeCoder Python records, 69 SecCodePLT tasks, five eval sets."""
+    from collections import Counter
+
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    config = load_config(configs / f"study-{row}.yaml", [f"data_dir={shared_data}", f"out_dir={tmp_path}"])
+    prepare(config, tmp_path)
+    tasks = load_jsonl(tmp_path / "tasks.jsonl", Task)
+    assert len(tasks) == n_tasks and {t.language for t in tasks} == {"python"}
+    assert max(Counter(t.cwes[0] for t in tasks).values()) == (3 if "seccodeplt" in row else 8)
+    sizes = {p.stem: len(load_jsonl(p, Task)) for p in (tmp_path / "eval_tasks").glob("*.jsonl")}
+    assert sizes == {"securityeval": 121, "seccodeplt-dev-seen": 69, "seccodeplt-dev-unseen": 20,
+                     "sec-eval-trained": 19, "sec-eval-not-trained": 15}
+    unseen = load_jsonl(tmp_path / "eval_tasks" / "seccodeplt-dev-unseen.jsonl", Task)
+    assert {t.cwes[0] for t in unseen} == {"CWE-770", "CWE-915"}
+    seen = load_jsonl(tmp_path / "eval_tasks" / "seccodeplt-dev-seen.jsonl", Task)
+    assert not {"CWE-770", "CWE-915"} & {c for t in seen for c in t.cwes}
