@@ -255,14 +255,6 @@ def run_selfplay(config: Any, run: Path, *, log: Callable[[str], None] = print) 
     return execute(steps, run, stage_runner, log=log)
 
 
-def final_metrics(run: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(iteration, metrics.json) of every evaluation in the run, by iteration."""
-    out = []
-    for path in sorted((run / "eval").glob("iter_*/*/metrics.json")):
-        out.append((int(path.parent.parent.name.split("_", 1)[1]), json.loads(path.read_text(encoding="utf-8"))))
-    return sorted(out, key=lambda item: item[0])
-
-
 def before_after(run: Path) -> str:
     """A small table per benchmark: the base model against the last iteration."""
     paths = sorted((run / "eval").glob("iter_*/*/metrics.json"))

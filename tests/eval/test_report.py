@@ -129,12 +129,12 @@ def test_methods_table_shows_base_and_each_runs_final_iteration_with_exact_numbe
 def test_per_benchmark_tables_add_the_test_metrics_where_tests_ran(report):
     _, md, _ = report
     section = md.split("## Per benchmark\n", 1)[1]
-    assert table_row(section, "method", "### securityeval: every metric") == ["method", "SPR@1", "secure@1", "parsed", "flagged",
-                                                                "n"]
-    assert table_row(section, "Base", "### securityeval: every metric") == ["Base", "57.0% [48.1, 65.5]", "55.0%", "121", "52",
-                                                              "121"]
-    assert table_row(section, "method", "### sec-eval: every metric")[1:6] == ["SPR@1", "secure@1", "func@1", "sec@1",
-                                                                 "func-sec@1"]
+    assert table_row(section, "method", "### securityeval: every metric") == [
+        "method", "SPR@1", "secure@1", "parsed", "flagged", "n"]
+    assert table_row(section, "Base", "### securityeval: every metric") == [
+        "Base", "57.0% [48.1, 65.5]", "55.0%", "121", "52", "121"]
+    assert table_row(section, "method", "### sec-eval: every metric")[1:6] == [
+        "SPR@1", "secure@1", "func@1", "sec@1", "func-sec@1"]
 
 
 def test_missing_and_null_metrics_show_na(report):

@@ -139,7 +139,8 @@ def split_selectors(source: str, what: str = "tasks") -> tuple[str, dict[str, st
     return "@".join(parts), dict(reversed(list(selectors.items())))
 
 
-_EXAMPLE = {"split": "split=not-trained", "cwe": "cwe=79,89", "not_cwe": "not_cwe=770,915", "per_cwe": "per_cwe=4", "name": "name=dev-seen"}
+_EXAMPLE = {"split": "split=not-trained", "cwe": "cwe=79,89", "not_cwe": "not_cwe=770,915", "per_cwe": "per_cwe=4",
+            "name": "name=dev-seen"}
 
 
 def select(tasks: Sequence[Task], selectors: dict[str, str]) -> list[Task]:

@@ -177,7 +177,7 @@ def _benchmark_tables(rows: Sequence[Row], benches: Sequence[str]) -> list[Block
         metrics = ("spr@1", "secure@1", *(TEST_METRICS if tested else ()))
         table = tuple((row.label, *(metric_cell(m, key) for key in metrics), count_cell((m or {}).get("parsed")),
                        count_cell((m or {}).get("flagged")), count_cell((m or {}).get("n")))
-                      for row, m in zip(rows, results))
+                      for row, m in zip(rows, results, strict=True))
         blocks += [Heading(f"{bench}: every metric", 3),
                    Table(("method", *(TITLES[k] for k in metrics), "parsed", "flagged", "n"), table)]
     return blocks
@@ -416,7 +416,8 @@ def _wall_section(runs: Sequence[Run]) -> list[Block]:
     for run in timed:
         sums: dict[str, float] = {}
         for name, seconds in run.stages.items():
-            sums[stage_kind(name)] = sums.get(stage_kind(name), 0.0) + seconds
+            kind = stage_kind(name)
+            sums[kind] = sums.get(kind, 0.0) + seconds
         table.append((labels[run.name], *(_minutes(sums.get(kind)) for kind in kinds), _minutes(sum(sums.values()))))
     return [Heading("Wall time per stage"),
             Para("Minutes per kind of stage, summed over iterations and benchmarks (from manifest.json; a stage "
