@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_data(sub: argparse._SubParsersAction) -> None:
+    from treeplay.cli_args import output_file
     from treeplay.data.importers import FORMAT_HELP
 
     formats = "\n".join(f"  {k:<14} {v}" for k, v in FORMAT_HELP.items())
@@ -76,7 +77,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
                "  treeplay data import -f safecoder sec-new-desc.train.jsonl --language c --language cpp -o c.jsonl")
     imp.add_argument("path", type=Path, help="input file or folder")
     imp.add_argument("--format", "-f", required=True, choices=list(FORMAT_HELP), help="input format")
-    imp.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
+    imp.add_argument("-o", "--output", type=output_file("-o"), required=True, help="tasks.jsonl to write")
     imp.add_argument("--language", action="append", metavar="LANG",
                      help="keep only tasks in this language (repeatable; python, c, cpp, javascript, go, java, ruby)")
     imp.set_defaults(func=_data_import)
@@ -95,7 +96,7 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
     builtin = dsub.add_parser("builtin", help="write the builtin task set as tasks.jsonl",
                               description="The builtin task set (Python, C, JavaScript; each task with a secure "
                                           "reference, vulnerable variants, functional and security tests).")
-    builtin.add_argument("-o", "--output", type=Path, required=True, help="tasks.jsonl to write")
+    builtin.add_argument("-o", "--output", type=output_file("-o"), required=True, help="tasks.jsonl to write")
     builtin.add_argument("--language", action="append", help="keep only this language (repeatable)")
     builtin.add_argument("--split", choices=("train", "test"),
                          help="keep only this split (test = 14 held-out Python tasks, 4 of them with CWEs that no "
@@ -163,8 +164,14 @@ def parse_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> a
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    args = parse_args(parser, argv)
+    try:
+        args = parse_args(parser, argv)  # option values are checked here (treeplay.cli_args)
+    except TreeplayError as err:
+        if "--debug" in argv:
+            raise
+        return _report(err)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
@@ -173,13 +180,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TreeplayError as err:
         if args.debug:
             raise
-        print(f"treeplay: error: {err}", file=sys.stderr)
-        if err.fix:
-            print(f"  fix: {err.fix}", file=sys.stderr)
-        return err.exit_code
+        return _report(err)
     except KeyboardInterrupt:
         print("treeplay: interrupted", file=sys.stderr)
         return 130
+
+
+def _report(err: TreeplayError) -> int:
+    """Print the error as one line (and its fix on a second); the error's exit code."""
+    print(f"treeplay: error: {err}", file=sys.stderr)
+    if err.fix:
+        print(f"  fix: {err.fix}", file=sys.stderr)
+    return err.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

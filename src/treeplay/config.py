@@ -135,6 +135,14 @@ class Config:
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
+    def validate(self) -> Config:
+        """Check the value of every key of every section (``config_checks``); ConfigError names the first bad
+        key. ``load_config`` calls it, so every command has checked everything before it writes anything."""
+        from treeplay.config_checks import check_config
+
+        check_config(self)
+        return self
+
 
 def user_cache_dir() -> Path:
     """treeplay's user cache (converted models, analyzer findings): ``$TREEPLAY_CACHE_DIR``, else
@@ -147,17 +155,34 @@ def user_cache_dir() -> Path:
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:
-    """Defaults, then the YAML file, then ``key.sub=value`` overrides; every key and type is checked."""
+    """Defaults, then the YAML file, then ``key.sub=value`` overrides; every key, type and value is checked
+    (``Config.validate``). An error names the key, and the file when the value came from it."""
     data: dict[str, Any] = {}
     if path is not None:
         data = _read_yaml(Path(path))
         _build(Config, data, prefix="", file=str(path))  # errors in the file name the file
-    if not overrides:
-        return _build(Config, data, prefix="", file=None)
+    from_file, given = _dotted_keys(data), set[str]()
     for item in overrides:
         key, value = parse_override(item)
         _set_dotted(data, key, value)
-    return _build(Config, data, prefix="", file=None)
+        given.add(key)
+    config = _build(Config, data, prefix="", file=None)
+    try:
+        return config.validate()
+    except ConfigError as err:
+        if path is not None and err.file is None and err.key in from_file - given:
+            err.file = str(path)
+        raise
+
+
+def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> set[str]:
+    """Every key of a nested mapping, dotted (``{"grow": {"width": 4}}`` -> ``{"grow", "grow.width"}``)."""
+    keys = set()
+    for key, value in data.items():
+        keys.add(f"{prefix}{key}")
+        if isinstance(value, Mapping):
+            keys |= _dotted_keys(value, f"{prefix}{key}.")
+    return keys
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -193,18 +218,34 @@ def dump_config(config: Config) -> str:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    fix = "pass a YAML config such as configs/demo.yaml"
     if not path.is_file():
-        raise ConfigError("config file not found", file=path, fix="check the path given to --config")
+        raise ConfigError("is a folder, not a config file" if path.is_dir() else "config file not found",
+                          file=path, fix="check the path given to --config")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+    except OSError as err:
+        raise ConfigError(f"cannot read the file ({err.strerror or err})", file=path, fix="check its permissions") \
+            from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        raise ConfigError(f"not UTF-8 text (line {line}): a binary file?", file=path, fix=fix) from None
+    try:
+        data = yaml.safe_load(text)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ConfigError(f"not valid YAML{where}: {getattr(err, 'problem', err)}", file=path) from None
+        problem = getattr(err, "problem", None) or getattr(err, "reason", None) or err
+        raise ConfigError(f"not valid YAML{where}: {problem}", file=path, fix=fix) from None
+    except RecursionError:
+        raise ConfigError("not valid YAML: nested too deeply", file=path, fix=fix) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
-        raise ConfigError("the top level must be a mapping of sections", file=path)
+        raise ConfigError(f"the top level must be a mapping of sections, not a {type(data).__name__}", file=path,
+                          fix="write key: value lines (name: x, grow: {width: 4}, ...)")
     return data
 
 
@@ -214,7 +255,8 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
     for part in parts[:-1]:
         nxt = node.setdefault(part, {})
         if not isinstance(nxt, dict):
-            raise ConfigError(f"'{part}' is a value, not a section", key=key)
+            raise ConfigError(f"'{part}' is a value, not a section", key=key,
+                              fix="set either the value or keys below it, not both")
         node = nxt
     node[parts[-1]] = value
 
@@ -222,7 +264,7 @@ def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
 def _build(cls: Any, data: Mapping[str, Any], *, prefix: str, file: str | None) -> Any:
     if not isinstance(data, Mapping):
         raise ConfigError(f"expected a section (mapping), got {type(data).__name__}",
-                          key=prefix.rstrip(".") or None, file=file)
+                          key=prefix.rstrip(".") or None, file=file, fix="write the section's keys below it")
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
     kwargs = {}
@@ -263,4 +305,5 @@ def _coerce(tp: Any, value: Any, key: str, file: str | None) -> Any:
         return str(value)
     if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
         return value
-    raise ConfigError(f"expected {tp.__name__}, got {type(value).__name__} {value!r}", key=key, file=file)
+    raise ConfigError(f"expected {tp.__name__}, got {type(value).__name__} {value!r}", key=key, file=file,
+                      fix=f"give {key} a value of type {tp.__name__}")

@@ -43,10 +43,12 @@ Re-running resumes: finished steps are skipped.
 
 def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
     """Add ``treeplay demo`` to ``subparsers``."""
+    from treeplay.cli_args import output_dir
+
     summary = "the embedded default model on builtin tasks, end to end, in minutes"
     parser = subparsers.add_parser("demo", help=summary, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
                                    formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG)
-    parser.add_argument("--out", type=Path, default=Path("runs/demo"), metavar="DIR",
+    parser.add_argument("--out", type=output_dir("--out"), default=Path("runs/demo"), metavar="DIR",
                         help="run directory (default: runs/demo)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted overrides of the demo settings")
     parser.set_defaults(func=run_demo)

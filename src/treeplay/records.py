@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping
@@ -32,6 +33,25 @@ EXTENSION_OF_LANGUAGE = {"python": "py", "c": "c", "cpp": "cpp", "javascript": "
 LANGUAGE_OF_EXTENSION = {**{ext: lang for lang, ext in EXTENSION_OF_LANGUAGE.items()},
                          "h": "c", "cc": "cpp", "cxx": "cpp", "hh": "cpp", "hpp": "cpp",
                          "jsx": "javascript", "mjs": "javascript", "cjs": "javascript"}
+
+
+_PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*")
+
+
+def check_relative_path(name: str) -> str:
+    """``name`` itself when it is a safe relative path for a file in a work folder, else ValueError.
+
+    Safe: relative, parts of letters, digits and ``_.+-`` that do not start with a dot or a dash (so no ``..``,
+    no hidden or option-like names), at most 8 parts and 200 characters. Runners check again when they write
+    (``oracles/workfiles.py``), after resolving symlinks.
+    """
+    if not isinstance(name, str) or not name or len(name) > 200:
+        raise ValueError(f"file name {name!r} must be a non-empty string of at most 200 characters")
+    parts = name.split("/")
+    if name.startswith("/") or len(parts) > 8 or not all(_PATH_PART.fullmatch(p) for p in parts):
+        raise ValueError(f"file name {name!r} is not a plain relative path inside the task's folder (parts of "
+                         "letters, digits and _.+- not starting with '.' or '-'; no '..', no absolute path)")
+    return name
 
 
 @dataclass(frozen=True)
@@ -54,6 +74,14 @@ class TestSuite:
     security: bool
     entry_point: str | None = None
     requires: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Task files come from data sets downloaded from the internet: every name the runners write must stay
+        # inside the work folder (a ValueError here is a DataError at import, naming file and line).
+        for name in (*self.files, self.module):
+            check_relative_path(name)
+        if self.module in self.files:
+            raise ValueError(f"tests.module {self.module!r} is also the name of a test file")
 
 
 @dataclass(frozen=True)
@@ -245,7 +273,7 @@ def from_dict(cls: type[R], data: Any, *, file: str | Path | None = None, line: 
     """Build ``cls`` from a JSON object, checking keys and types; errors name ``file:line`` and the field."""
     if not isinstance(data, Mapping):
         raise DataError(f"expected a JSON object for {cls.__name__}, got {type(data).__name__}",
-                        file=file, line=line)
+                        file=file, line=line, fix=f"each line must be one {cls.__name__} record (a JSON object)")
     version = data.get("schema_version", SCHEMA_VERSION)
     if version != SCHEMA_VERSION:
         raise DataError(f"schema_version {version!r} is not supported (this treeplay reads {SCHEMA_VERSION})",
@@ -297,6 +325,8 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
             return float(value)
         raise _FieldError(f"{path}: expected a number, got {value!r}")
     if tp in (int, str, bool):
+        if tp is str and isinstance(value, str) and not value.isascii() and not _encodable(value):
+            raise _FieldError(f"{path}: holds a lone surrogate escape (such as \\ud800), not text")
         if isinstance(value, tp) and not (tp is int and isinstance(value, bool)):
             return value
         raise _FieldError(f"{path}: expected {tp.__name__}, got {type(value).__name__} {_short(value)}")
@@ -318,7 +348,18 @@ def _decode_dataclass(cls: Any, value: Any, path: str) -> Any:
                 raise _FieldError(f"{path}: missing required key '{name}'")
             continue
         kwargs[name] = _decode(hints[name], value[name], f"{path}.{name}")
-    return cls(**kwargs)
+    try:
+        return cls(**kwargs)
+    except ValueError as err:  # a record's own check (__post_init__)
+        raise _FieldError(f"{path}: {err}") from None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: write_jsonl could not write the record back
+        return False
+    return True
 
 
 def _short(value: Any) -> str:
@@ -333,16 +374,36 @@ def iter_json_lines(path: str | Path) -> Iterator[tuple[int, Any]]:
     """(line number, parsed JSON value) for each non-blank line; a syntax error raises DataError(file, line)."""
     path = Path(path)
     if not path.is_file():
-        raise DataError("file not found" if not path.exists() else "not a file", file=path, fix="check the path")
-    with path.open("r", encoding="utf-8") as fh:
-        for number, raw in enumerate(fh, start=1):
-            if not raw.strip():
-                continue
-            try:
-                yield number, json.loads(raw)
-            except json.JSONDecodeError as err:
-                raise DataError(f"not valid JSON ({err.msg} at column {err.colno})", file=path, line=number,
-                                fix="each line must be one complete JSON object") from None
+        raise DataError("file not found" if not path.exists() else "is a folder, not a file" if path.is_dir()
+                        else "not a file", file=path, fix="check the path")
+    try:
+        fh = path.open("rb")  # bytes, so that a binary or non-UTF-8 line is a DataError naming its line
+    except OSError as err:
+        raise DataError(f"cannot read the file ({err.strerror or err})", file=path, fix="check its permissions") \
+            from None
+    with fh:
+        yield from _json_lines(fh, path)
+
+
+def _json_lines(lines: Iterable[bytes], path: Path) -> Iterator[tuple[int, Any]]:
+    """(line number, parsed value) of each non-blank line; a line that is not UTF-8 JSON is a DataError."""
+    for number, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise DataError(f"not UTF-8 text (byte {raw[err.start]:#04x} at column {err.start + 1})", file=path,
+                            line=number, fix="is this a JSONL file? each line must be one JSON object") from None
+        if not text.strip():
+            continue
+        try:
+            value = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise DataError(f"not valid JSON ({err.msg} at column {err.colno})", file=path, line=number,
+                            fix="each line must be one complete JSON object") from None
+        except (ValueError, RecursionError) as err:  # e.g. an integer of more than 4300 digits
+            raise DataError(f"unreadable JSON value ({str(err)[:80]})", file=path, line=number,
+                            fix="repair or drop that line") from None
+        yield number, value
 
 
 def read_jsonl(path: str | Path, cls: type[R]) -> Iterator[R]:
@@ -417,11 +478,17 @@ def resume_jsonl(path: str | Path, cls: type[R]) -> list[R]:
     path = Path(path)
     if not path.exists():
         return []
+    if not path.is_file():
+        raise DataError("is a folder, not a file", file=path, fix="pick another output path")
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
-        keep = data.rfind(b"\n") + 1
+    keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
+    # every complete line is checked before the file is touched: a file that is not this stage's output (a
+    # wrong -o) is reported, never cut
+    records = [from_dict(cls, value, file=path, line=number)
+               for number, value in _json_lines(data[:keep].split(b"\n"), path)]
+    if keep < len(data):
         with path.open("r+b") as fh:
             fh.truncate(keep)
             fh.flush()
             os.fsync(fh.fileno())
-    return load_jsonl(path, cls)
+    return records

@@ -169,44 +169,89 @@ def eval_benchmark(config: Any, run: Path, spec: str | None = None) -> str:
 
 
 def prepare(config: Any, run: Path) -> None:
-    """Create the run directory: the resolved config (or check it is unchanged) and the task files."""
+    """Create the run directory: the resolved config (or check it is unchanged) and the task files.
+
+    Everything that can be wrong with the config or its task sources is found before anything is written, so a
+    rejected command leaves no run folder behind to refuse the corrected one."""
     from treeplay.config import dump_config
-    from treeplay.data.importers import load_task_sources
     from treeplay.records import write_jsonl
 
-    run.mkdir(parents=True, exist_ok=True)
     text = dump_config(config)
     saved = run / "config.yaml"
-    if saved.exists():
-        if saved.read_text(encoding="utf-8") != text:
-            raise ConfigError(f"{saved} was written by a different config", key=None,
-                              fix="re-run with the same config and overrides, or pick a new run name (name=...)")
-    else:
-        write_text_atomic(saved, text)
-    if not (run / "tasks.jsonl").exists():
-        write_jsonl(run / "tasks.jsonl", load_task_sources(config.tasks or "", data_dir=config.data_dir,
-                                                           languages=config.languages, what="tasks"))
+    if saved.exists() and saved.read_text(encoding="utf-8", errors="replace") != text:
+        raise ConfigError(f"{saved} was written by a different config", key=None,
+                          fix="re-run with the same config and overrides, or pick a new run name (name=...)")
     names = [benchmark_name(spec) for spec in benchmarks(config.eval)]
     if len(set(names)) < len(names):
         raise ConfigError(f"two entries share the results folder name {names!r}",
                           key="eval.benchmarks", fix="tell them apart with @name=LABEL at the end of an entry")
+    files = _task_files(config, run)
+    run.mkdir(parents=True, exist_ok=True)
+    if not saved.exists():
+        write_text_atomic(saved, text)
+    for path, tasks in files.items():
+        write_jsonl(path, tasks)
+
+
+def _task_files(config: Any, run: Path) -> dict[Path, list[Any]]:
+    """The task files a new run writes (training tasks, materialized benchmarks), read from their sources now;
+    those already in the run folder are kept. Training sources that yield no task are an error."""
+    from treeplay.data.importers import load_task_sources
+
+    out: dict[Path, list[Any]] = {}
+    if not (run / "tasks.jsonl").exists():
+        out[run / "tasks.jsonl"] = load_task_sources(config.tasks or "", data_dir=config.data_dir,
+                                                     languages=config.languages, what="tasks")
+    what = "eval.benchmarks" if config.eval.benchmarks else "eval.benchmark"
     for spec in benchmarks(config.eval):
         path = eval_tasks_path(config, run, spec)
-        if not materialized(config.eval, spec) or path.exists():
+        if not materialized(config.eval, spec):
+            if not (run / "eval").exists():  # read once now: a bad benchmark or eval.data stops the run here
+                _check_benchmark(spec, config.eval.data and config.eval.data.replace("{data_dir}", config.data_dir),
+                                 what)
             continue
-        source = spec
-        if spec in FORMATS and config.eval.data:  # a named benchmark kept to some languages
-            source = f"{spec}:{config.eval.data}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_jsonl(path, load_task_sources(source, data_dir=config.data_dir, languages=config.eval.languages,
-                                            what="eval.benchmarks" if config.eval.benchmarks else "eval.benchmark"))
+        if path.exists():
+            continue
+        source = f"{spec}:{config.eval.data}" if spec in FORMATS and config.eval.data else spec
+        out[path] = load_task_sources(source, data_dir=config.data_dir, languages=config.eval.languages, what=what)
+    if out.get(run / "tasks.jsonl") == []:  # nothing to train on: every stage after would fail
+        raise ConfigError("its task sources give no task (after the language and selector filters)", key="tasks",
+                          fix="check the sources, their @selectors and the languages kept")
+    return out
+
+
+def _check_benchmark(spec: str, data: str | None, what: str) -> None:
+    """Read a benchmark the run evaluates later; its command-line errors are said in config words."""
+    from treeplay.errors import UsageError
+    from treeplay.eval.benchmarks import load_benchmark
+
+    try:
+        load_benchmark(spec, data)
+    except UsageError as err:
+        def words(text: str) -> str:
+            return text.replace("--data PATH", "eval.data=PATH").replace("--data", "eval.data").replace(
+                "--benchmark", what)
+
+        key = "eval.data" if "--data" in f"{err.message} {err.fix}" else what
+        raise ConfigError(words(err.message), key=key, fix=words(err.fix or "")) from None
 
 
 def load_manifest(run: Path) -> dict[str, Any]:
+    """The stages a run has finished (``{"stages": {name: {...}}}``); none when there is no manifest yet."""
+    from treeplay.errors import DataError
+
     path = run / "manifest.json"
     if not path.exists():
         return {"stages": {}}
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("stages"), dict):
+        raise DataError("not a manifest written by treeplay selfplay", file=path,
+                        fix="delete it (the stages then run again, each resuming its own outputs) or pick another "
+                                "run folder")
+    return manifest
 
 
 def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
@@ -286,12 +331,15 @@ def add_selfplay_parser(subparsers: Any) -> Any:
     """Add ``treeplay selfplay`` to ``subparsers``."""
     import argparse
 
+    from treeplay.cli_args import output_dir
+
     summary = "run T self-play iterations end to end from a config, resumable"
     parser = subparsers.add_parser("selfplay", help=summary, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
                                    formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SELFPLAY_EPILOG)
     parser.add_argument("--config", metavar="FILE", help="YAML config (configs/demo.yaml, configs/verified-tsp.yaml, "
                                                          "configs/paper-codellama7b.yaml, configs/baseline-*.yaml)")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="run directory (default: <out_dir>/<name>)")
+    parser.add_argument("--out", type=output_dir("--out"), metavar="DIR",
+                        help="run directory (default: <out_dir>/<name>)")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
     parser.set_defaults(func=_run_selfplay_command)
     return parser
@@ -310,10 +358,11 @@ Kill it at any point and run the same command again: it resumes where it stopped
 
 
 def _run_selfplay_command(args: Any) -> int:
+    from treeplay.cli_args import output_dir
     from treeplay.config import load_config
 
     config = load_config(args.config, args.overrides)
-    run = run_dir(config, args.out)
+    run = run_dir(config, args.out) if args.out else output_dir("out_dir/name")(str(run_dir(config)))
     run_selfplay(config, run)
     print(before_after(run))
     print(f"run finished: {run}  (report: treeplay report {run})", file=sys.stdout)

@@ -77,6 +77,17 @@ def test_seccodeplt_builds_whole_programs_and_keeps_tests(tmp_path):
     assert task_stats(tasks)["with_tests"] == 1
 
 
+def test_seccodeplt_ships_its_setup_as_setup_py(tmp_path):
+    """The runner evaluates expected values with the setup alone, never with the candidate loaded."""
+    with_tests, without = import_tasks("seccodeplt", fixtures.write_json_list(tmp_path, "dev.json",
+                                                                            fixtures.SECCODEPLT))
+    assert with_tests.tests.files["setup.py"] == fixtures.SECCODEPLT[0]["unittest"]["setup"]
+    assert set(with_tests.tests.files) == {"testcases.py", "setup.py"} and without.tests is None
+    no_setup = [dict(fixtures.SECCODEPLT[0], unittest=dict(fixtures.SECCODEPLT[0]["unittest"], setup="  \n"))]
+    only = import_tasks("seccodeplt", fixtures.write_json_list(tmp_path, "x.json", no_setup))[0]
+    assert set(only.tests.files) == {"testcases.py"}
+
+
 def test_cweval_prefix_stops_at_the_solution_marker(tmp_path):
     tasks = import_tasks("cweval", fixtures.write_cweval(tmp_path))
     (task,) = tasks

@@ -109,6 +109,19 @@ def test_rerun_reuses_verdicts_and_refuses_other_settings(tmp_path, prompts, ora
         run([*argv[:4], "--generations", str(write_json(tmp_path / "other.json", changed)), *argv[6:]])
 
 
+def test_a_resumed_eval_says_how_many_verdicts_it_reused(tmp_path, prompts, oracle, capsys):
+    gens = write_json(tmp_path / "paper.json", PAPER_GENERATIONS)
+    argv = ["--benchmark", "securityeval", "--data", str(prompts), "--generations", str(gens),
+            "--out", str(tmp_path / "eval"), "score.analyzers=[bandit]"]
+    assert run(argv) == 0
+    assert "resumed" not in capsys.readouterr().err
+    verdicts = tmp_path / "eval" / "verdicts.jsonl"
+    verdicts.write_bytes(b"".join(verdicts.read_bytes().splitlines(keepends=True)[:3]))  # interrupted after 3
+    assert run(argv) == 0
+    lines = [line for line in capsys.readouterr().err.splitlines() if "resumed" in line]
+    assert len(lines) == 1 and "3 of 5 verdict(s) reused" in lines[0]
+
+
 def test_unknown_paper_id_stops_the_run_naming_the_file(tmp_path, prompts, oracle):
     gens = write_json(tmp_path / "paper.json", [dict(PAPER_GENERATIONS[0], ID="CWE-000_none.py")])
     with pytest.raises(DataError) as info:

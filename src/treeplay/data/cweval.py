@@ -7,7 +7,8 @@ solution is the whole task file (its marker lines are comments). The pytest modu
 ``functionality`` or ``security``; it travels in a ``cweval`` TestSuite with the task file's name, so the CWEval
 runner can place the candidate where the test module imports or compiles it. A task file without its test module
 (partial copies of the benchmark have some) is imported with ``tests=None``: a prompt, but nothing to run. Other
-files there (``*_unsafe.<ext>``, the benchmark's insecure references) are not read.
+files there (``*_unsafe.<ext>``, the benchmark's insecure references) are not read. A symlink under the folder that
+leads out of it is an error: the tasks would carry files the user never gave.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from pathlib import Path
 
 from treeplay.data.cwe import canonical_cwe
+from treeplay.data.jsonio import check_links_inside, read_text
 from treeplay.errors import DataError
 from treeplay.records import LANGUAGE_OF_EXTENSION, Task, TestSuite
 
@@ -36,6 +38,7 @@ def import_cweval(root: Path) -> list[Task]:
     """Every task file under ``root`` (a CWEval ``benchmark`` folder or any folder below it)."""
     if not root.is_dir():
         raise DataError("expected a CWEval benchmark folder", file=root, fix="pass the folder holding core/<lang>/")
+    check_links_inside(root)
     ini = next((p for p in [root / "pytest.ini", *root.parents] if p.name == "pytest.ini" and p.is_file()), None)
     tasks = []
     for task_file in sorted(root.rglob("*_task.*")):
@@ -44,13 +47,14 @@ def import_cweval(root: Path) -> list[Task]:
             continue
         tasks.append(_task(task_file, match, ini))
     if not tasks:
-        raise DataError("no CWEval task files (cwe_XXX_N_task.<ext>) found", file=root)
+        raise DataError("no CWEval task files (cwe_XXX_N_task.<ext>) found", file=root,
+                        fix="pass CWEval's benchmark folder (or a folder below it)")
     return tasks
 
 
 def _task(task_file: Path, match: re.Match[str], ini: Path | None) -> Task:
     language = LANGUAGE_OF_EXTENSION[match.group(3)]
-    text = task_file.read_text(encoding="utf-8")
+    text = read_text(task_file)
     lines = text.splitlines(keepends=True)
     marker = next((i for i, ln in enumerate(lines) if "BEGIN SOLUTION" in ln), None)
     if marker is None:
@@ -62,13 +66,16 @@ def _task(task_file: Path, match: re.Match[str], ini: Path | None) -> Task:
     entry_point = funcs[-1] if funcs else None
     suite = None
     if test_file.is_file():
-        test_src = test_file.read_text(encoding="utf-8")
+        test_src = read_text(test_file)
         files = {test_name: test_src}
         if ini is not None:
-            files["pytest.ini"] = ini.read_text(encoding="utf-8")
-        suite = TestSuite(kind="cweval", files=files, module=task_file.name,
-                          functional="mark.functionality" in test_src, security="mark.security" in test_src,
-                          entry_point=entry_point)
+            files["pytest.ini"] = read_text(ini)
+        try:
+            suite = TestSuite(kind="cweval", files=files, module=task_file.name,
+                              functional="mark.functionality" in test_src, security="mark.security" in test_src,
+                              entry_point=entry_point)
+        except ValueError as err:
+            raise DataError(str(err), file=task_file, fix="rename the file as CWEval names its tasks") from None
     stem = task_file.name.split("_task.")[0]
     return Task(
         id=f"cweval-{language}-{stem}", language=language, cwes=(canonical_cwe(match.group(2)),),

@@ -7,12 +7,39 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from treeplay.errors import UsageError
-from treeplay.records import Task, load_jsonl
+from treeplay.errors import DataError, UsageError
+from treeplay.records import Task
+
+TEST_KINDS = ("native", "seccodeplt", "cweval")  # the runners of oracles/verdict.py
 
 
 def _native(path: Path) -> list[Task]:
-    return load_jsonl(path, Task)
+    """treeplay's own tasks.jsonl: the record types (``from_dict``), then the values later stages rely on."""
+    from treeplay.records import from_dict, iter_json_lines
+
+    tasks = []
+    for number, data in iter_json_lines(path):
+        task = from_dict(Task, data, file=path, line=number)
+        problem = _task_problem(task)
+        if problem:
+            raise DataError(problem, file=path, line=number, fix="fix that field so the line is a valid Task record")
+        tasks.append(task)
+    return tasks
+
+
+def _task_problem(task: Task) -> str | None:
+    """Why a well-typed Task would still be rejected later (unknown language, CWE id or test kind), or None."""
+    from treeplay.data.cwe import try_canonical_cwe
+    from treeplay.records import LANGUAGES
+
+    if task.language not in LANGUAGES:
+        return f"language {task.language!r} is not one of {', '.join(LANGUAGES)}"
+    bad = [c for c in task.cwes if try_canonical_cwe(c) != c]
+    if bad:
+        return f"cwes: {bad[0]!r} is not a canonical CWE id (CWE-79)"
+    if task.tests is not None and task.tests.kind not in TEST_KINDS:
+        return f"tests.kind {task.tests.kind!r} is not one of {', '.join(TEST_KINDS)}"
+    return None
 
 
 def _importers() -> dict[str, tuple[Callable[[Path], list[Task]], str]]:
@@ -51,7 +78,10 @@ def import_tasks(fmt: str, path: str | Path) -> list[Task]:
     registry = _importers()
     if fmt not in registry:
         raise UsageError(f"unknown format {fmt!r}", fix=f"use one of: {', '.join(FORMATS)}")
-    return registry[fmt][0](Path(path))
+    tasks = registry[fmt][0](Path(path))
+    if not tasks:  # an empty file is a wrong path or a failed download, never a data set
+        raise DataError("holds no records", file=path, fix=f"pass a {fmt} file with at least one record")
+    return tasks
 
 
 def task_stats(tasks: Iterable[Task]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from treeplay.data.cwe import canonical_cwe
-from treeplay.data.jsonio import iter_jsonl, require
+from treeplay.data.jsonio import FIELD_FIX, iter_jsonl, require
 from treeplay.errors import DataError
 from treeplay.records import LANGUAGE_OF_EXTENSION, Task
 
@@ -30,11 +30,12 @@ def import_safecoder(path: Path) -> list[Task]:
 def record_to_task(obj: Mapping[str, Any], *, path: Path, line: int | None, split: str | None,
                    source: str, annotations: tuple = ()) -> Task:
     """One SafeCoder record as a Task (shared with the tsp-annotated importer, which adds annotations)."""
-    require(obj, FIELDS, path=path, line=line, types={k: str for k in FIELDS})
+    check_record(obj, path=path, line=line)
     try:
         cwe = canonical_cwe(obj["vul_type"])
     except ValueError:
-        raise DataError(f"vul_type {obj['vul_type']!r} is not a CWE id", file=path, line=line) from None
+        raise DataError(f"vul_type {obj['vul_type']!r} is not a CWE id", file=path, line=line,
+                        fix="write it as cwe-079, CWE-79 or 79") from None
     return Task(
         id=task_id(obj), language=language_of(obj["file_name"], path=path, line=line), cwes=(cwe,),
         prompt=obj["description"], prefix="", golden=obj["func_src_after"], vulnerable=(obj["func_src_before"],),
@@ -43,6 +44,20 @@ def record_to_task(obj: Mapping[str, Any], *, path: Path, line: int | None, spli
         meta={"file_name": obj["file_name"], "line_changes": obj.get("line_changes") or {},
               "commit_link": obj.get("commit_link", "")},
     )
+
+
+def check_record(obj: Mapping[str, Any], *, path: Path, line: int | None) -> None:
+    """DataError(file, line) unless every field a later stage reads has its type: the five texts, ``func_name``
+    (the entry point, a string), ``commit_link`` (a string) and ``line_changes`` (``{"added": [...], "deleted":
+    [...]}``, read by the ``diff`` node method)."""
+    require(obj, FIELDS, path=path, line=line, types={k: str for k in FIELDS},
+            optional={"func_name": str, "commit_link": str, "line_changes": dict})
+    changes = obj.get("line_changes") or {}
+    require(changes, (), path=path, line=line, optional={"added": list, "deleted": list}, where="line_changes.")
+    for side in ("added", "deleted"):
+        if not all(isinstance(entry, dict) for entry in changes.get(side) or ()):
+            raise DataError(f"key 'line_changes.{side}' should be a list of objects", file=path, line=line,
+                            fix=FIELD_FIX)
 
 
 def task_id(obj: Mapping[str, Any]) -> str:

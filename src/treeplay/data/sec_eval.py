@@ -2,7 +2,8 @@
 
 The split (``trained``, ``trained-new``, ``not-trained``) is kept, so evaluation can report seen vs unseen CWEs.
 The prefix is ``file_context`` followed by ``func_context``; scenarios carry no golden solution and no tests
-(they were judged by the CodeQL query named in ``info.json``, kept in ``meta``).
+(they were judged by the CodeQL query named in ``info.json``, kept in ``meta``). A symlink under the folder that
+leads out of it is an error: the tasks would carry files the user never gave.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from treeplay.data.cwe import canonical_cwe, try_canonical_cwe
-from treeplay.data.jsonio import read_json, require
+from treeplay.data.jsonio import check_links_inside, read_json, read_text, require
 from treeplay.errors import DataError
 from treeplay.records import LANGUAGE_OF_EXTENSION, Task
 
@@ -23,6 +24,7 @@ def import_sec_eval(root: Path) -> list[Task]:
     if not root.is_dir():
         raise DataError("expected a sec_eval folder", file=root,
                         fix="pass the folder that holds trained/, trained-new/, not-trained/")
+    check_links_inside(root)
     roots = [root / s for s in SPLITS if (root / s).is_dir()] or [root]
     tasks = []
     for split_dir in roots:
@@ -30,25 +32,34 @@ def import_sec_eval(root: Path) -> list[Task]:
         for info in sorted(split_dir.glob("cwe-*/*/info.json")):
             tasks.append(_scenario(info, split))
     if not tasks:
-        raise DataError("no scenarios (cwe-XXX/N-lang/info.json) found", file=root)
+        raise DataError("no scenarios (cwe-XXX/N-lang/info.json) found", file=root,
+                        fix="pass SafeCoder's sec_eval folder (or one of its split folders)")
     return tasks
 
 
 def _scenario(info_path: Path, split: str | None) -> Task:
     info = read_json(info_path)
     if not isinstance(info, dict):
-        raise DataError("info.json should hold an object", file=info_path)
-    require(info, ("language", "cwe"), path=info_path, line=None)
+        raise DataError("info.json should hold an object", file=info_path,
+                        fix='a scenario\'s info.json is {"language": "py", "cwe": "CWE-022", ...}')
+    require(info, ("language", "cwe"), path=info_path, line=None, types={"language": str, "cwe": (str, int)},
+            optional={"description": str, "description_generated": str, "check_ql": str})
     folder = info_path.parent
     ext = info["language"]
     language = LANGUAGE_OF_EXTENSION.get(ext)
     if language is None:
-        raise DataError(f"unknown language {ext!r}", file=info_path)
+        raise DataError(f"unknown language {ext!r}", file=info_path,
+                        fix=f"use a file extension: {', '.join(sorted(LANGUAGE_OF_EXTENSION))}")
     file_ctx, func_ctx = folder / f"file_context.{ext}", folder / f"func_context.{ext}"
-    if not file_ctx.is_file() and not func_ctx.is_file():
-        raise DataError(f"neither file_context.{ext} nor func_context.{ext} is present", file=folder)
-    prefix = "".join(p.read_text(encoding="utf-8") for p in (file_ctx, func_ctx) if p.is_file())
-    cwe = canonical_cwe(info["cwe"])
+    if not file_ctx.exists() and not func_ctx.exists():
+        raise DataError(f"neither file_context.{ext} nor func_context.{ext} is present", file=folder,
+                        fix="each scenario folder holds its code context files")
+    prefix = "".join(read_text(p) for p in (file_ctx, func_ctx) if p.exists())
+    try:
+        cwe = canonical_cwe(info["cwe"])
+    except ValueError:
+        raise DataError(f"cwe {info['cwe']!r} is not a CWE id", file=info_path,
+                        fix="write it as CWE-079, cwe-79 or 79") from None
     meta_extra = {}
     folder_cwe = try_canonical_cwe(folder.parent.name)
     if folder_cwe is not None and folder_cwe != cwe:

@@ -20,12 +20,17 @@ _ID = re.compile(r"^(CWE-\d+)_(.+?)(?:\.py)?$", re.IGNORECASE)
 
 
 def import_securityeval(path: Path) -> list[Task]:
+    """One task per prompt of SecurityEval's ``prompts.json`` (a JSON list of {ID, Prompt, Insecure_code})."""
     tasks = []
     for line, obj in iter_json_array(path):
-        require(obj, ("ID", "Prompt"), path=path, line=line, types={"ID": str, "Prompt": str})
+        # Insecure_code may be absent or empty (no variant), but never of another type: dropping it silently
+        # would leave the task without its vulnerable example and no one would know.
+        require(obj, ("ID", "Prompt"), path=path, line=line, types={"ID": str, "Prompt": str},
+                optional={"Insecure_code": str})
         match = _ID.match(obj["ID"])
         if not match:
-            raise DataError(f"ID {obj['ID']!r} does not look like 'CWE-020_author_1.py'", file=path, line=line)
+            raise DataError(f"ID {obj['ID']!r} does not look like 'CWE-020_author_1.py'", file=path, line=line,
+                            fix="SecurityEval IDs are <CWE-id>_<source>_<n>.py")
         insecure = obj.get("Insecure_code")
         tasks.append(Task(
             id="securityeval-" + obj["ID"].removesuffix(".py"), language="python",

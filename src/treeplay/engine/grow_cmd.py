@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from treeplay.errors import ConfigError, UsageError
+from treeplay.cli_args import count, output_file, shard
+from treeplay.errors import ConfigError
 
 EXAMPLES = """\
 examples:
@@ -33,12 +34,15 @@ def add_grow_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
                                                "prefix. Settings: the grow and model config sections.")
     parser.add_argument("tasks", type=Path, help="tasks.jsonl (Task records with golden paths)")
     parser.add_argument("nodes", type=Path, help="nodes.jsonl (RiskNode records)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="trees.jsonl to write (appended, resumable)")
+    parser.add_argument("-o", "--output", type=output_file("-o"), required=True,
+                        help="trees.jsonl to write (appended, resumable)")
     parser.add_argument("--model", help="the opponent: 'default' (embedded SmolLM2-135M-Instruct), a Hugging Face "
                                         "id or a local folder (overrides model.name)")
     parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/)")
-    parser.add_argument("--iteration", type=int, default=0, help="self-play iteration recorded in each tree")
-    parser.add_argument("--shard", metavar="I/N", help="grow only tasks i, i+N, i+2N, ... (0-based I)")
+    parser.add_argument("--iteration", type=count("--iteration", minimum=0), default=0,
+                        help="self-play iteration recorded in each tree")
+    parser.add_argument("--shard", type=shard(), default=(0, 1), metavar="I/N",
+                        help="grow only tasks i, i+N, i+2N, ... (0-based I)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides, e.g. grow.width=8")
     parser.set_defaults(func=run_grow)
@@ -74,8 +78,8 @@ def run_grow(args: argparse.Namespace) -> int:
     model = config.model if args.model is None else dataclasses.replace(config.model, name=args.model)
     grow = config.grow
     params = _params(grow, model.prompt_format)
-    index, count = _shard(args.shard)
-    tasks = load_jsonl(args.tasks, Task)[index::count]
+    index, total = args.shard
+    tasks = load_jsonl(args.tasks, Task)[index::total]
     nodes = load_jsonl(args.nodes, RiskNode)
     backend, tokenizer = build_backend(grow.backend, model.name, adapter=model.adapter, dtype=model.dtype,
                                        device=model.device, endpoint=grow.endpoint)
@@ -127,23 +131,10 @@ def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format
               ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS)), *extra]
     for key, ok, expected in checks:
         if not ok:
-            raise ConfigError(f"must be {expected}", key=key)
+            raise ConfigError(f"must be {expected}", key=key, fix=f"set {key} to {expected}")
     if section.backend == "openai" and not section.endpoint:
         raise ConfigError("the openai backend needs a server URL", key=f"{name}.endpoint",
                           fix=f"e.g. {name}.endpoint=http://localhost:8000/v1")
-
-
-def _shard(shard: str | None) -> tuple[int, int]:
-    """``"I/N"`` -> (I, N); no shard -> (0, 1)."""
-    if shard is None:
-        return 0, 1
-    try:
-        index, count = (int(x) for x in shard.split("/"))
-    except ValueError:
-        raise UsageError(f"--shard {shard!r} is not I/N", fix="e.g. --shard 0/4") from None
-    if not 0 <= index < count:
-        raise UsageError(f"--shard {shard!r}: I must be in 0..N-1", fix="e.g. --shard 0/4")
-    return index, count
 
 
 def build_backend(backend: str, model_name: str, *, adapter: str | None = None, dtype: str = "auto",

@@ -65,7 +65,7 @@ def load_benchmark(name: str, data: str | Path | None = None) -> Benchmark:
 def select_tasks(tasks: tuple[Task, ...] | list[Task], limit: int | None) -> list[Task]:
     """The first ``limit`` tasks (all when None)."""
     if limit is not None and limit < 1:
-        raise UsageError(f"--limit {limit}: must be at least 1")
+        raise UsageError(f"--limit {limit}: must be at least 1", fix="e.g. --limit 10")
     return list(tasks if limit is None else tasks[:limit])
 
 

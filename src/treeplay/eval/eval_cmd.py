@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from treeplay.cli_args import count, output_dir
 from treeplay.errors import UsageError
 from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl, write_text_atomic
 
@@ -61,9 +62,9 @@ def add_eval_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     source.add_argument("--model", help="'default' (embedded SmolLM2-135M-Instruct), a Hugging Face id or a folder")
     source.add_argument("--generations", type=Path, metavar="FILE", help="judge these programs; generate nothing")
     parser.add_argument("--adapter", metavar="DIR", help="a LoRA adapter folder on top of the model")
-    parser.add_argument("--out", type=Path, metavar="DIR",
+    parser.add_argument("--out", type=output_dir("--out"), metavar="DIR",
                         help="run directory (default: <out_dir>/<name>/eval/<benchmark>)")
-    parser.add_argument("--limit", type=int, metavar="N", help="only the first N tasks of the benchmark")
+    parser.add_argument("--limit", type=count("--limit"), metavar="N", help="only the first N tasks of the benchmark")
     parser.add_argument("--seen-from", type=Path, metavar="TASKS",
                         help="a training tasks.jsonl: its CWEs are 'seen', others 'unseen' (adds seen/unseen)")
     parser.add_argument("--json", action="store_true", help="print metrics.json instead of the table")
@@ -88,7 +89,7 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError("--adapter applies to --model, not to --generations", fix="drop --adapter")
     bench = load_benchmark(args.benchmark or ev.benchmark, args.data)
     tasks = select_tasks(bench.tasks, args.limit)
-    out = args.out or Path(config.out_dir) / config.name / "eval" / bench.name
+    out = args.out or output_dir("out_dir/name")(str(Path(config.out_dir) / config.name / "eval" / bench.name))
     model = None if args.generations else (args.model or config.model.name)
     adapter = None if args.generations else (args.adapter or config.model.adapter)
     label = None if model is None else (model if adapter is None else f"{model}+{adapter}")
@@ -146,7 +147,7 @@ def check_manifest(out: Path, settings: Mapping[str, Any]) -> None:
         fix = "use another --out (or delete that folder)"
         try:
             before = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-        except json.JSONDecodeError:
+        except ValueError:  # not JSON, or not even UTF-8 text
             before = None
         if not isinstance(before, dict):
             raise UsageError(f"{out} holds {work[0]} but no manifest.json of treeplay eval", fix=fix)
@@ -187,9 +188,14 @@ def _generate(tasks: Sequence[Task], out: Path, config: Any, model: str, adapter
     ev, spec = config.eval, config.model
     ids = [sample_id(t.id, k) for t in tasks for k in range(ev.n_samples)]
     done = {c.candidate_id: c for c in resume_jsonl(out, Candidate)}
-    if all(i in done for i in ids):  # nothing to sample: do not load the model at all
-        print(f"treeplay: all {len(ids)} program(s) already generated in {out}", file=sys.stderr)
+    reused = sum(i in done for i in ids)
+    if reused == len(ids):  # nothing to sample: do not load the model at all
+        print(f"treeplay: resumed: all {len(ids)} program(s) already generated in {out} (an earlier run) reused",
+              file=sys.stderr)
         return [done[i] for i in ids]
+    if reused:
+        print(f"treeplay: resumed: {reused} of {len(ids)} program(s) reused from {out} (an earlier run)",
+              file=sys.stderr)
     sampling = SamplingParams(width=ev.n_samples, temperature=ev.temperature, top_p=ev.top_p,
                               max_new_tokens=ev.max_new_tokens)
     backend, tokenizer = build_backend(ev.backend, model, adapter=adapter, dtype=spec.dtype, device=spec.device,
@@ -226,6 +232,9 @@ def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], v
 
     done = {v.candidate_id: v for v in resume_jsonl(verdicts_path, Verdict)}
     todo = [c for c in candidates if c.candidate_id not in done]
+    if len(todo) < len(candidates):  # say so: a resumed run's verdicts were decided by the earlier run
+        print(f"treeplay: resumed: {len(candidates) - len(todo)} of {len(candidates)} verdict(s) reused from "
+              f"{verdicts_path} (an earlier run)", file=sys.stderr)
     if todo:
         def record(verdict: Verdict) -> None:
             append_jsonl(verdicts_path, verdict)

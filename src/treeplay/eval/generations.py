@@ -31,9 +31,9 @@ def read_generations(path: str | Path, tasks: Mapping[str, Task]) -> list[Candid
     if not path.is_file():
         raise DataError("generations file not found" if not path.exists() else "not a file", file=path,
                         fix="check the path given to --generations")
-    with path.open("r", encoding="utf-8") as fh:
+    with path.open("rb") as fh:  # bytes: a binary file is reported by the reader, naming its line
         head = fh.read(4096).lstrip()
-    if head.startswith("["):
+    if head.startswith(b"["):
         return read_paper_generations(path, tasks)
     return read_native_generations(path, tasks)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from treeplay.cli_args import output_dir
 from treeplay.errors import UsageError
 
 EPILOG = """\
@@ -36,7 +37,7 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("runs", nargs="+", metavar="RUN_DIR",
                         help="run directories or eval folders; iteration 0 of the first self-play run is the base")
-    parser.add_argument("-o", "--out", type=Path, help="folder for the report (default: the first RUN_DIR)")
+    parser.add_argument("-o", "--out", type=output_dir("-o"), help="folder for the report (default: the first RUN_DIR)")
     parser.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
     parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/); checked like every stage's")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")

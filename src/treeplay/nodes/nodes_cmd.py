@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from treeplay.cli_args import output_file
 from treeplay.errors import UsageError
 from treeplay.nodes import METHODS
 from treeplay.nodes.common import NodeResult, node_stats, nodes_per_task
@@ -45,7 +46,7 @@ def add_nodes_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                         help=f"read TASKS in this format: {', '.join(FORMATS)} (default: native tasks.jsonl)")
     parser.add_argument("--method", "-m", choices=METHODS, metavar="METHOD",
                         help=f"{' | '.join(METHODS)} (default: nodes.method)")
-    parser.add_argument("-o", "--output", type=Path, help="nodes.jsonl to write")
+    parser.add_argument("-o", "--output", type=output_file("-o"), help="nodes.jsonl to write")
     parser.add_argument("--hunk-starts", action="store_true",
                         help="diff: only the first line of each changed hunk")
     parser.add_argument("--stats", action="store_true", help="print nodes per task and per CWE")
@@ -65,9 +66,9 @@ def run_nodes(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, args.overrides)
     if args.output is None and not args.stats:
-        raise UsageError("nothing to do: give -o nodes.jsonl and/or --stats")
+        raise UsageError("nothing to do: give -o nodes.jsonl and/or --stats", fix="add -o nodes.jsonl or --stats")
     if args.json and not args.stats:
-        raise UsageError("--json goes with --stats")
+        raise UsageError("--json goes with --stats", fix="add --stats, or drop --json")
     method = args.method or config.nodes.method
     if method not in METHODS:
         raise UsageError(f"unknown node method {method!r}", fix=f"use one of: {', '.join(METHODS)}")

@@ -23,6 +23,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from treeplay.cli_args import output_file
 from treeplay.errors import DataError, UsageError
 from treeplay.oracles.base import SEVERITIES, Program
 from treeplay.records import LANGUAGE_OF_EXTENSION
@@ -58,7 +59,8 @@ def add_scan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
                         help="lowest severity reported (default: %(default)s)")
     parser.add_argument("--fail-on-findings", action="store_true", help="exit 1 when any finding is reported")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the finding cache")
-    parser.add_argument("-o", "--output", type=Path, help="write the report to this file instead of stdout")
+    parser.add_argument("-o", "--output", type=output_file("-o"),
+                        help="write the report to this file instead of stdout")
     parser.set_defaults(func=run_scan)
     return parser
 

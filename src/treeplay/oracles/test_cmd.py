@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from treeplay.cli_args import count, output_file, seconds
 from treeplay.errors import DataError, UsageError
 from treeplay.oracles.base import SEVERITIES
-from treeplay.records import Candidate, Task, Verdict, append_jsonl, from_dict, load_jsonl
+from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
 
 if TYPE_CHECKING:
     from treeplay.oracles.sandbox import Sandbox
@@ -72,7 +72,8 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--trees", type=Path, metavar="TREES",
                    help="score the leaves (branches) of a trees.jsonl instead of a candidates file; candidate ids "
                         "are <task_id>/n<node>/b<branch>, as `treeplay pairs --mode verified` expects")
-    p.add_argument("-o", "--output", type=Path, required=True, help="verdicts.jsonl to write (appended, resumable)")
+    p.add_argument("-o", "--output", type=output_file("-o"), required=True,
+                   help="verdicts.jsonl to write (appended, resumable)")
     p.add_argument("--analyzers", nargs="+", metavar="NAME",
                    help="static analyzers (bandit semgrep cppcheck flawfinder codeql; default: all but codeql; "
                         "'none' for no static analysis)")
@@ -85,8 +86,9 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=int, default=2, metavar="N", help="programs tested at once (default: 2)")
-    p.add_argument("--timeout", type=float, metavar="S",
+    p.add_argument("--workers", type=count("--workers"), default=2, metavar="N",
+                   help="programs tested at once (default: 2)")
+    p.add_argument("--timeout", type=seconds("--timeout"), metavar="S",
                    help="wall-clock seconds for one program's tests (default: each runner's own)")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run tests WITHOUT the sandbox (only for code you trust, such as reference solutions)")
@@ -194,28 +196,13 @@ def reference_candidates(tasks: Iterable[Task], which: str) -> list[Candidate]:
 
 
 def scored_ids(path: Path) -> set[str]:
-    """Candidate ids already in a verdicts file. A torn last line (a crash mid-write) is cut off first."""
-    if not path.exists():
-        return set()
-    raw = path.read_bytes()
-    if raw and not raw.endswith(b"\n"):
-        cut = raw.rfind(b"\n") + 1
-        with path.open("r+b") as fh:  # drop the partial record; everything before it is intact
-            fh.truncate(cut)
-            fh.flush()
-            os.fsync(fh.fileno())
-        raw = raw[:cut]
-    ids = set()
-    for number, line in enumerate(raw.decode("utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError:
-            raise DataError("not valid JSON", file=path, line=number,
-                            fix="this is not a verdicts file written by treeplay score; pick another -o") from None
-        ids.add(from_dict(Verdict, data, file=path, line=number).candidate_id)
-    return ids
+    """Candidate ids already in a verdicts file. A torn last line (a crash mid-write) is cut off, but only once
+    every complete line has been read as a Verdict: a wrong -o is reported, never truncated."""
+    try:
+        return {v.candidate_id for v in resume_jsonl(path, Verdict)}
+    except DataError as err:
+        err.fix = "this is not a verdicts file written by treeplay score; pick another -o"
+        raise
 
 
 def summary(verdicts: Sequence[Verdict], *, skipped_tasks: int = 0) -> str:

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from treeplay.cli_args import output_dir
 from treeplay.errors import ConfigError, UsageError
 
 METHODS = ("sft", "dpo", "spin", "tsp")  # trainer.METHODS, named here without importing torch
@@ -51,7 +52,8 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     parser = subparsers.add_parser("train", help=summary, description="T" + summary[1:] + ".", epilog=EPILOG,
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--method", choices=METHODS, help="sft | dpo | spin | tsp (default: train.method)")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="model folder to write (resumable)")
+    parser.add_argument("-o", "--output", type=output_dir("-o"), required=True,
+                        help="model folder to write (resumable)")
     parser.add_argument("--tasks", help="tasks.jsonl, or builtin[:<split>[:<language>]] (default: the config's "
                                         "tasks)")
     parser.add_argument("--pairs", type=Path, help="tsp: pairs.jsonl from treeplay pairs")

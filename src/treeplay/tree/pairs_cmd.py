@@ -10,6 +10,7 @@ import json
 import sys
 from pathlib import Path
 
+from treeplay.cli_args import output_file
 from treeplay.errors import UsageError
 
 EPILOG = """\
@@ -35,7 +36,7 @@ def add_pairs_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
                               epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("trees", type=Path, help="trees.jsonl from treeplay grow")
     parser.add_argument("tasks", type=Path, help="the tasks.jsonl the trees were grown from")
-    parser.add_argument("-o", "--output", type=Path, required=True, help="pairs.jsonl to write")
+    parser.add_argument("-o", "--output", type=output_file("-o"), required=True, help="pairs.jsonl to write")
     parser.add_argument("--mode", choices=MODES, help="paper | verified (default: pairs.mode)")
     parser.add_argument("--verdicts", type=Path, help="verified mode: verdicts.jsonl of the trees' leaves")
     parser.add_argument("--json", action="store_true", help="print the counts as one JSON object")

@@ -67,9 +67,12 @@ def load_task_dir(folder: Path) -> Task:
             raise DataError(f"{name} does not start with prefix.{ext}", file=folder,
                             fix="every program of a task must begin with the exact prefix text")
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.glob("test_*"))}
-    suite = TestSuite(kind="native", files=files, module=f"solution.{ext}",
-                      functional=f"test_functional.{ext}" in files, security=f"test_security.{ext}" in files,
-                      entry_point=meta.get("entry_point"))
+    try:
+        suite = TestSuite(kind="native", files=files, module=f"solution.{ext}",
+                          functional=f"test_functional.{ext}" in files, security=f"test_security.{ext}" in files,
+                          entry_point=meta.get("entry_point"))
+    except ValueError as err:  # a test file name that is not a plain relative name
+        raise DataError(str(err), file=folder, fix="name test files test_<what>.<ext>") from None
     return Task(
         id=meta["id"], language=language, cwes=tuple(canonical_cwe(c) for c in meta["cwes"]),
         prompt=meta["prompt"], prefix=prefix, golden=golden, vulnerable=vulnerable, tests=suite,
