@@ -39,6 +39,12 @@ def _run_python(box: Sandbox, code: str, *args: str, timeout: float | None = Non
         return box.run([box.python, "-I", "-c", textwrap.dedent(code), *args], workdir=work, timeout=timeout)
 
 
+def _run_python_with_stdin(box: Sandbox, code: str, stdin: str) -> ProcResult:
+    with box.workdir() as work:
+        return box.run([box.python, "-I", "-c", textwrap.dedent(code)], workdir=work, stdin=stdin,
+                       writable_work=False)
+
+
 def _processes_with(token: str) -> list[int]:
     """Host pids whose command line contains ``token`` (the hostile programs carry it in their argv)."""
     found = []
@@ -286,10 +292,64 @@ class TestContainment:
             assert (work / "out").read_text() == "ok"
         assert not work.exists()
 
+    def test_read_only_work_folder_leaves_only_a_capped_scratch_writable(self):
+        box = _box(scratch_mb=16)
+        with box.workdir() as work:
+            (work / "test_security.py").write_text("def test(): assert False\n")
+            res = box.run([box.python, "-I", "-c", textwrap.dedent(f"""
+                import os
+                try:
+                    open({str(work / "test_security.py")!r}, "w").write("def test(): pass")
+                except OSError as err:
+                    print("work:", err.strerror)
+                print("cwd:", os.getcwd())
+                try:
+                    for i in range(8):  # 8 MiB files in the scratch folder, which holds 16 MiB
+                        open(f"part{{i}}", "wb").write(b"x" * (8 << 20))
+                except OSError as err:
+                    print("scratch:", err.strerror)
+            """)], workdir=work, writable_work=False)
+            assert "assert False" in (work / "test_security.py").read_text()
+            assert sorted(p.name for p in work.iterdir()) == ["test_security.py"]
+        assert "work: Read-only file system" in res.stdout, res
+        assert "cwd: /tmp" in res.stdout and "scratch: No space left on device" in res.stdout, res
+
+    def test_standard_input_cannot_be_read_twice(self):
+        # A judge's token arrives on a pipe: once the judge has read it, no other process of the sandbox (the
+        # candidate, through its own descriptor or the sandbox init's) finds anything left.
+        res = _run_python_with_stdin(_box(), """
+            import os, subprocess, sys
+            token = sys.stdin.readline().strip()
+            try:
+                os.lseek(0, 0, 0)
+            except OSError as err:
+                print("seek:", err.strerror)
+            child = subprocess.run([sys.executable, "-c", "import sys; print(repr(sys.stdin.read()))"],
+                                   stdin=open("/proc/1/fd/0") if os.access("/proc/1/fd/0", os.R_OK) else None,
+                                   capture_output=True, text=True)
+            print("child:", child.stdout.strip() or child.stderr.strip()[-80:])
+            print("token:", token)
+        """, "SECRET-TOKEN\n")
+        assert "token: SECRET-TOKEN" in res.stdout and "seek: Illegal seek" in res.stdout, res
+        assert res.stdout.count("SECRET-TOKEN") == 1, res
+
     def test_broken_bwrap_is_a_tool_error_not_a_failing_program(self):
         box = Sandbox(bwrap=shutil.which("false"))
         with box.workdir() as work, pytest.raises(ToolError, match="could not start the sandbox"):
             box.run(["true"], workdir=work)
+
+
+def test_work_folders_of_killed_runs_are_removed_on_the_next_start(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    stale = tmp_path / f"treeplay-sb-{gone.pid}-abc"
+    live = tmp_path / f"treeplay-sb-{os.getpid()}-def"
+    other = tmp_path / "treeplay-sb-notapid"
+    for folder in (stale, live, other):
+        (folder / "sub").mkdir(parents=True)
+        (folder / "sub" / "file").write_text("x")
+    assert sandbox_module.sweep_stale_workdirs(tmp_path) == 1
+    assert not stale.exists() and live.exists() and other.exists()
 
 
 def test_unsafe_mode_warns_once_on_stderr(monkeypatch, capsys):

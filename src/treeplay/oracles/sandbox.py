@@ -80,7 +80,10 @@ _TOP_LEVEL = ("bin", "sbin", "lib", "lib32", "lib64", "libx32")  # links into /u
 _SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin"
 _CGROUPS = Path("/sys/fs/cgroup")
 _RUN_IDS = itertools.count()
+_WORKDIR_PREFIX = "treeplay-sb-"
+_PIPE_INPUT_MAX = 16384  # bytes of standard input sent through a pipe: well within a Linux pipe's 64 KiB buffer
 _warned_unsafe = False
+_swept = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,7 @@ class Limits:
     wall_seconds: float = 20.0
     output_bytes: int = 1 << 20
     sanitizer: bool = False
+    scratch_mb: int = 256  # the private /tmp: with ``writable_work=False``, all a program may write
 
 
 def _warn_unsafe() -> None:
@@ -138,6 +142,7 @@ class Sandbox:
         if os.geteuid() == 0:
             self._ids = _sandbox_ids()
             self._cgroups_ok = True  # tried per run; switched off at the first refusal
+        sweep_stale_workdirs()
 
     @property
     def python(self) -> str:
@@ -165,8 +170,12 @@ class Sandbox:
 
     @contextmanager
     def workdir(self) -> Iterator[Path]:
-        """A fresh folder the sandboxed program may write, removed afterwards. Write inputs before the first run."""
-        work = Path(tempfile.mkdtemp(prefix="treeplay-sb-")).resolve()
+        """A fresh folder for one program's files, removed afterwards. Write inputs before the first run.
+
+        Its name carries this process's id, so that the next treeplay process can remove the folders of one that
+        was killed (``sweep_stale_workdirs``).
+        """
+        work = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")).resolve()
         try:
             if self._ids is not None:
                 os.chown(work, *self._ids)
@@ -175,20 +184,28 @@ class Sandbox:
             _remove_tree(work)
 
     def run(self, argv: Sequence[str], *, workdir: Path, timeout: float | None = None,
-            env: Mapping[str, str] | None = None, stdin: str | None = None) -> proc.ProcResult:
+            env: Mapping[str, str] | None = None, stdin: str | None = None,
+            writable_work: bool = True) -> proc.ProcResult:
         """Run ``argv`` in ``workdir``; failing, hanging or hostile code is a result, never an exception.
 
-        Raises ``ToolError`` only when the sandbox itself could not start (keeping bwrap's message).
+        ``writable_work=False`` (every run of a candidate's code): the work folder is read-only, and the program
+        starts in /tmp, a private tmpfs of ``limits.scratch_mb``, the only place it can write; so nothing it writes
+        reaches the host's disk, and it cannot change the files a judge reads. Without bubblewrap (trusted code
+        only) the program starts in a fresh temporary folder instead. Raises ``ToolError`` only when the sandbox
+        itself could not start (keeping bwrap's message).
         """
         work = Path(workdir).resolve()
         wall = self.limits.wall_seconds if timeout is None else timeout
-        environment = self._environment(work, env)
         if self.bwrap is None:
-            return self._execute([*self._rlimits(nproc=False), *argv], work, environment, stdin, wall, None)
+            with _cwd_for(work, writable_work) as cwd:
+                environment = self._environment(cwd, env)
+                return self._execute([*self._rlimits(nproc=False), *argv], cwd, environment, stdin, wall, None)
         if self._ids is not None:
             _hand_over(work, *self._ids)
+        environment = self._environment(work if writable_work else Path("/tmp"), env)
         with tempfile.TemporaryFile() as status:
-            cmd = [self.bwrap, *self._bwrap_args(work, status.fileno()), *self._rlimits(nproc=True), *argv]
+            cmd = [self.bwrap, *self._bwrap_args(work, status.fileno(), writable_work), *self._rlimits(nproc=True),
+                   *argv]
             return self._execute(cmd, work, environment, stdin, wall, status)
 
     def _environment(self, work: Path, extra: Mapping[str, str] | None) -> dict[str, str]:
@@ -217,8 +234,8 @@ class Sandbox:
             args.append(f"--nproc={lim.processes}:{lim.processes}")
         return [*args, "--"]
 
-    def _bwrap_args(self, work: Path, status_fd: int) -> list[str]:
-        tmp_size = str(self.limits.file_size_mb << 20)
+    def _bwrap_args(self, work: Path, status_fd: int, writable_work: bool = True) -> list[str]:
+        shm_size, tmp_size = str(self.limits.file_size_mb << 20), str(self.limits.scratch_mb << 20)
         args = ["--unshare-all", "--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--die-with-parent",
                 "--new-session", "--hostname", "treeplay-sandbox", "--json-status-fd", str(status_fd),
                 "--ro-bind", "/usr", "/usr", "--ro-bind", "/etc", "/etc"]
@@ -229,10 +246,11 @@ class Sandbox:
             elif host.is_dir():
                 args += ["--ro-bind", str(host), str(host)]
         args += ["--proc", "/proc", "--dev", "/dev", "--size", tmp_size, "--tmpfs", "/tmp",
-                 "--size", tmp_size, "--tmpfs", "/dev/shm"]
+                 "--size", shm_size, "--tmpfs", "/dev/shm"]
         if self.env_dir.exists():  # after the private /tmp, which would otherwise hide an environment under /tmp
             args += ["--ro-bind", str(self.env_dir), str(self.env_dir)]
-        return [*args, "--bind", str(work), str(work), "--chdir", str(work),
+        bind, start = ("--bind", str(work)) if writable_work else ("--ro-bind", "/tmp")
+        return [*args, bind, str(work), str(work), "--chdir", start,
                 # bwrap builds / and /dev as tmpfs owned by the sandbox user: read-only, or they are unbounded RAM
                 "--remount-ro", "/dev", "--remount-ro", "/", "--"]
 
@@ -314,13 +332,71 @@ def _entering(fds: Sequence[int], ids: tuple[int, int]) -> Callable[[], None]:
 
 @contextmanager
 def _input(stdin: str | None) -> Iterator[IO[bytes] | int]:
+    """Standard input: a pipe, filled and closed before the program starts, when it fits the pipe's buffer (a
+    judge's token: once read, nothing of it is left for another process of the sandbox, even one that opens the
+    sandbox init's descriptor 0 through /proc); a file beyond that, so no writer thread and no deadlock."""
     if stdin is None:
         yield subprocess.DEVNULL
         return
-    with tempfile.TemporaryFile() as source:  # a file, not a pipe: no writer thread, no deadlock
-        source.write(stdin.encode())
+    data = stdin.encode()
+    if len(data) <= _PIPE_INPUT_MAX:
+        read_fd, write_fd = os.pipe()
+        try:
+            os.write(write_fd, data)
+        finally:
+            os.close(write_fd)
+        with os.fdopen(read_fd, "rb") as source:
+            yield source
+        return
+    with tempfile.TemporaryFile() as source:
+        source.write(data)
         source.seek(0)
         yield source
+
+
+@contextmanager
+def _cwd_for(work: Path, writable_work: bool) -> Iterator[Path]:
+    """Without bubblewrap: the work folder itself, or a fresh scratch folder standing in for the private /tmp."""
+    if writable_work:
+        yield work
+        return
+    scratch = Path(tempfile.mkdtemp(prefix=f"{_WORKDIR_PREFIX}{os.getpid()}-")).resolve()
+    try:
+        yield scratch
+    finally:
+        _remove_tree(scratch)
+
+
+def sweep_stale_workdirs(root: Path | None = None) -> int:
+    """Remove work folders that a killed treeplay process left behind; returns how many were removed.
+
+    A folder is stale when the process whose id its name carries no longer exists (folders of running
+    processes, this one included, are left alone). Runs once per process, when the first Sandbox is made.
+    """
+    global _swept
+    if root is None:
+        if _swept:
+            return 0
+        _swept = True
+    removed = 0
+    folder = Path(root or tempfile.gettempdir())
+    for entry in folder.glob(f"{_WORKDIR_PREFIX}*"):
+        found = re.match(rf"{re.escape(_WORKDIR_PREFIX)}(\d+)-", entry.name)
+        if found is None or not entry.is_dir() or entry.is_symlink() or _alive(int(found.group(1))):
+            continue
+        _remove_tree(entry)
+        removed += not entry.exists()
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, as another user
+        return True
+    return True
 
 
 def _init_pid(status: IO[bytes] | None) -> int | None:
