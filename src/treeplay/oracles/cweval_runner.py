@@ -18,12 +18,15 @@ task file's name (``TestSuite.module``):
 - JavaScript: the test runs ``node <task>.js``, with the sandbox's ``node_modules`` on ``NODE_PATH``.
 
 A build that fails (syntax errors included: C++ and Go have no separate parse check) fails both test kinds.
-Then pytest runs once, in one sandboxed process, through a small harness with a plugin that (as CWEval's own
-``run_tests.py`` does with ``-k 'not _unsafe'``) deselects the tests of the benchmark's own ``_unsafe``
-reference programs, which are not shipped and do not test the candidate, bounds every test with a timer, and
-prints each test's outcome as soon as it is known, tagged with a random token read from stdin. A test passes
-when its call phase passed (CWEval's rule); functional = every ``functionality`` test passed, secure = every
-``security`` test passed. Tests that never reported (the process was killed) fail.
+Then pytest runs once, in the sandboxed judge (``treeplay.oracles.judge``, mode ``pytest``), over a read-only work
+folder. The candidate is never loaded into the judge: a Python candidate runs in a child process and the test
+module's import of it is a proxy; compiled and JavaScript candidates are programs the test starts as children.
+A plugin (as CWEval's own ``run_tests.py`` does with ``-k 'not _unsafe'``) deselects the tests of the benchmark's
+own ``_unsafe`` reference programs, which are not shipped and do not test the candidate, bounds every test with a
+timer, and reports each test's outcome as soon as it is known, tagged with a random token only the judge knows.
+A test passes when its call phase passed (CWEval's rule) and the candidate's process did not die during it;
+functional = every ``functionality`` test passed, secure = every ``security`` test passed. Tests that never
+reported (the judge was killed) fail.
 """
 
 from __future__ import annotations
@@ -31,16 +34,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import secrets
 import shutil
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 
 from treeplay.errors import ToolMissingError
-from treeplay.oracles import proc
-from treeplay.oracles.native import EXTENSIONS, FileOutcome, TestOutcome, check_parses, tagged_records
+from treeplay.oracles import judge, proc
+from treeplay.oracles.native import EXTENSIONS, FileOutcome, TestOutcome, check_parses
 from treeplay.oracles.sandbox import Sandbox
+from treeplay.oracles.workfiles import write_files, write_new
 from treeplay.records import TestSuite
 
 TIMEOUT = 120.0  # seconds of wall clock for one pytest run
@@ -62,65 +65,6 @@ _GO_COMMENT_OR_STRING = re.compile(r'//[^\n]*|/\*.*?\*/|("(?:\\.|[^"\\\n])*"|`[^
 _GO_IMPORT = re.compile(r'^[ \t]*import\s*(?:\(([^)]*)\)|((?:[\w.]+\s+)?(?:"[^"]*"|`[^`]*`)))', re.M)
 _GO_PATH = re.compile(r'"([^"]*)"|`([^`]*)`')
 _KINDS = {"functionality": "functional", "security": "security"}
-
-_HARNESS = r'''
-import json, os, signal, sys
-os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-import pytest
-
-token = sys.stdin.readline().strip()
-test_file, budget = sys.argv[1], float(sys.argv[2])
-report = os.fdopen(os.dup(1), "w")
-os.dup2(2, 1)  # pytest's and the candidate's output go to stderr
-
-
-def emit(obj):
-    report.write("\n" + token + json.dumps(obj) + "\n")
-    report.flush()
-
-
-def _on_alarm(signum, frame):
-    pytest.fail("timed out after %g s" % budget, pytrace=False)
-
-
-class Plugin:
-    def pytest_collection_modifyitems(self, session, config, items):
-        keep = [i for i in items if "_unsafe" not in getattr(i, "originalname", i.name)]
-        dropped = [i for i in items if i not in keep]
-        if dropped:
-            config.hook.pytest_deselected(items=dropped)
-            items[:] = keep
-        kinds = []
-        for item in keep:
-            kind = next((m for m in ("functionality", "security") if item.get_closest_marker(m)), None)
-            kinds.append([item.nodeid, kind])
-        emit({"collected": kinds})
-
-    def pytest_collectreport(self, report):
-        if report.failed:
-            emit({"collect_error": str(report.longrepr)[-800:]})
-
-    @pytest.hookimpl(hookwrapper=True)
-    def pytest_runtest_call(self, item):
-        signal.signal(signal.SIGALRM, _on_alarm)
-        signal.setitimer(signal.ITIMER_REAL, budget)
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-
-    def pytest_runtest_logreport(self, report):
-        if report.when == "call" or (report.when == "setup" and not report.passed):
-            error = None if report.passed else str(report.longrepr)[-400:]
-            emit({"test": report.nodeid, "when": report.when, "outcome": report.outcome, "error": error})
-
-
-code = pytest.main([test_file, "-q", "-p", "no:cacheprovider", "--basetemp", os.path.abspath(".pytest_tmp")],
-                   plugins=[Plugin()])
-emit({"done": int(code)})
-'''
-_HARNESS_NAME = "_treeplay_cweval.py"
-
 
 def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox: Sandbox,
                      timeout: float = TIMEOUT, test_timeout: float = TEST_TIMEOUT) -> TestOutcome:
@@ -149,11 +93,9 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
         if not parsed:
             return _all_failed(suite, parse_error, parsed=False)
     with sandbox.workdir() as work:
-        # Every input is written before the first sandboxed run: afterwards the folder belongs to the program.
-        for name, source in suite.files.items():
-            (work / name).write_text(source, encoding="utf-8")
-        (work / suite.module).write_text(candidate, encoding="utf-8")
-        (work / _HARNESS_NAME).write_text(_HARNESS, encoding="utf-8")
+        # Every input is written before the first sandboxed run; the test run sees the folder read-only.
+        write_files(work, suite.files, reserved=(suite.module, "compiled", "third_party"))
+        write_new(work, suite.module, candidate)
         if checker is not None:  # CWE-1333 tests run ./third_party/recheck-linux-x64 from the work folder
             (work / _RECHECK).parent.mkdir()
             (work / _RECHECK).symlink_to(checker)
@@ -162,10 +104,10 @@ def run_cweval_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
             build_error, build_timed_out = _compile(sandbox, work, language, suite.module)
             if build_error:
                 return _all_failed(suite, build_error, timed_out=build_timed_out)
-        token = "@@treeplay-cweval-" + secrets.token_hex(12) + "@@"
-        res = sandbox.run([sandbox.python, "-I", _HARNESS_NAME, test_name, f"{test_timeout:g}"], workdir=work,
-                          timeout=timeout, stdin=token + "\n")
-    return _outcome(suite, tagged_records(res.stdout, token), res)
+        config = {"mode": "pytest", "tests": str(work / test_name), "test_budget": test_timeout, "cwd": str(work),
+                  "module": Path(suite.module).stem if language == "python" else None}
+        records, res = judge.run_judge(sandbox, work, config, timeout=timeout)
+    return _outcome(suite, records, res)
 
 
 _RECHECK = "third_party/recheck-linux-x64"

@@ -26,7 +26,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import hashlib
-import json
 import secrets
 import shutil
 import tempfile
@@ -37,35 +36,59 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from treeplay.errors import ToolMissingError
-from treeplay.oracles import proc, syntax
+from treeplay.oracles import judge, proc, syntax
+from treeplay.oracles.judge import tagged_records  # noqa: F401  (re-exported: the runners read records with it)
 from treeplay.oracles.sandbox import Sandbox
+from treeplay.oracles.workfiles import write_files, write_new
 from treeplay.records import EXTENSION_OF_LANGUAGE, TestSuite
 
 EXTENSIONS = {lang: EXTENSION_OF_LANGUAGE[lang] for lang in ("python", "c", "javascript")}  # what it runs
 PARSED_LANGUAGES = frozenset({"python", "javascript", *syntax.LANGUAGES})  # what check_parses can judge
 
-# Runs every test_* function of one test file; prints a result line tagged with a per-run token.
-_HARNESS = r'''
-import importlib.util, json, sys, traceback
-path, token = sys.argv[1], sys.argv[2]
-sys.path.insert(0, ".")
-results, load_error = [], None
-try:
-    spec = importlib.util.spec_from_file_location("_treeplay_tests", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    tests = [(n, f) for n, f in vars(module).items() if n.startswith("test_") and callable(f)]
-except BaseException as exc:
-    load_error, tests = "".join(traceback.format_exception_only(type(exc), exc)).strip(), []
-for name, fn in tests:
-    try:
-        fn()
-        results.append([name, None])
-    except BaseException as exc:
-        results.append([name, "".join(traceback.format_exception_only(type(exc), exc)).strip()[:500]])
-sys.stdout.flush()
-print("\n" + token + json.dumps({"results": results, "load_error": load_error}), flush=True)
-'''
+_C_BINARY = "test_bin"
+# The C harness: the test's main is compiled as treeplay_test_main (-Dmain=...); this main reads the proof before
+# the test starts and prints it only when the test's main returned 0 (exit(), _exit() and crashes skip it).
+_C_HARNESS = r"""#undef main
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+int treeplay_test_main();
+int main(int argc, char **argv)
+{
+    static char proof[128];
+    ssize_t n = read(0, proof, sizeof proof - 1);
+    if (n <= 0)
+        return 97;
+    proof[n] = 0;
+    proof[strcspn(proof, "\n")] = 0;
+    if (!freopen("/dev/null", "r", stdin))
+        return 98;
+    int rc = treeplay_test_main(argc, argv);
+    if (rc != 0)
+        return rc;
+    fflush(stdout);
+    dprintf(1, "\n%s\n", proof);
+    return 0;
+}
+"""
+# The JavaScript harness: reads the proof, runs the test file, prints the proof when the event loop runs empty
+# without a failure ('beforeExit' is not emitted on process.exit() or after an uncaught error).
+_JS_HARNESS = r"""'use strict';
+const fs = require('fs');
+const path = require('path');
+const buffer = Buffer.alloc(128);
+const proof = buffer.toString('utf8', 0, fs.readSync(0, buffer, 0, 128, null)).trim();
+const test = path.resolve(process.argv[2]);
+process.argv.splice(1, 1);
+let armed = true;
+process.on('beforeExit', () => {
+  if (armed && !process.exitCode) {
+    armed = false;
+    fs.writeSync(1, '\n' + proof + '\n');
+  }
+});
+require(test);
+"""
 
 
 @dataclass(frozen=True)
@@ -194,66 +217,72 @@ def _run_file(sandbox: Sandbox, language: str, files: Mapping[str, str], name: s
     ext = EXTENSIONS[language]
     # A fresh work folder per test program: what one run leaves behind cannot influence the next.
     with sandbox.workdir() as work:
-        (work / f"solution.{ext}").write_text(candidate, encoding="utf-8")
-        for fname, source in files.items():
-            (work / fname).write_text(source, encoding="utf-8")
+        write_files(work, files, reserved=(f"solution.{ext}", _C_BINARY))
+        write_new(work, f"solution.{ext}", candidate)
         if language == "python":
-            (work / "_treeplay_harness.py").write_text(_HARNESS, encoding="utf-8")
             return _run_python(sandbox, work, name, timeout, env)
         if language == "c":
             return _run_c(sandbox, work, name, timeout, env)
-        return _exit_code_outcome(sandbox.run([sandbox.node, name], workdir=work, timeout=timeout, env=env))
+        return _run_javascript(sandbox, work, name, timeout, env)
 
 
 def _run_python(sandbox: Sandbox, work: Path, name: str, timeout: float,
                 env: Mapping[str, str] | None) -> FileOutcome:
-    token = "@@treeplay-result-" + secrets.token_hex(8) + "@@"
-    res = sandbox.run([sandbox.python, "-I", "_treeplay_harness.py", name, token], workdir=work, timeout=timeout,
-                      env=env)
-    if res.timed_out:
-        return FileOutcome(passed=False, timed_out=True, error=f"timed out after {timeout:g} s")
-    report = (tagged_records(res.stdout, token) or [None])[-1]
+    config = {"mode": "native", "tests": str(work / name), "module": "solution"}
+    records, res = judge.run_judge(sandbox, work, config, timeout=timeout, env=env)
+    report = next((r for r in reversed(records) if "results" in r), None)
     if report is None:
-        # No report: the process died (os._exit, crash, killed) before the harness finished.
-        return FileOutcome(passed=False, error=f"test process ended early (exit {res.returncode}): "
+        if res.timed_out:
+            return FileOutcome(passed=False, timed_out=True, error=f"timed out after {timeout:g} s")
+        return FileOutcome(passed=False, error=f"the judge reported nothing (exit {res.returncode}): "
                                                f"{_tail(res.stderr) or _tail(res.stdout)}")
-    if report["load_error"]:
-        return FileOutcome(passed=False, error=report["load_error"][:500])
-    failed = tuple(n for n, err in report["results"] if err)
-    first = next((f"{n}: {err}" for n, err in report["results"] if err), None)
-    ran = len(report["results"])
-    if ran == 0:
+    if report.get("load_error"):
+        return FileOutcome(passed=False, error=str(report["load_error"])[:500])
+    results = [(str(n), e) for n, e in report.get("results") or []]
+    if not results:
         return FileOutcome(passed=False, error=f"{name} defines no test_* function")
-    return FileOutcome(passed=not failed, error=first, failed_tests=failed, tests_run=ran)
-
-
-def tagged_records(stdout: str, token: str) -> list[dict]:
-    """The JSON objects a harness printed on lines starting with ``token`` (a per-run random tag, so the
-    candidate's own output cannot pass for a result line by accident)."""
-    out = []
-    for line in stdout.splitlines():
-        if line.startswith(token):
-            try:
-                record = json.loads(line[len(token):])
-            except json.JSONDecodeError:
-                continue
-            if isinstance(record, dict):
-                out.append(record)
-    return out
+    failed = tuple(n for n, err in results if err)
+    first = next((f"{n}: {err}" for n, err in results if err), None)
+    timed_out = any("time budget" in str(err) for _, err in results if err)
+    return FileOutcome(passed=not failed, timed_out=timed_out, error=first, failed_tests=failed,
+                       tests_run=len(results))
 
 
 def _run_c(sandbox: Sandbox, work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:
-    exe = work / "test_bin"
+    harness = judge.install(work) / "tp_main.c"
+    harness.write_text(_C_HARNESS, encoding="utf-8")
     argv: Sequence[str] = [_tool("gcc", "apt-get install gcc"), "-std=gnu11", "-O1", "-g",
                            "-fsanitize=address,undefined", "-fno-sanitize-recover=all", "-fno-omit-frame-pointer",
-                           "-o", str(exe), "solution.c", name, "-lm"]
-    build = sandbox.run(argv, workdir=work, timeout=timeout, env=env)
+                           "-Dmain=treeplay_test_main", "-o", _C_BINARY, "solution.c", name, str(harness), "-lm"]
+    build = sandbox.run(argv, workdir=work, timeout=timeout, env=env)  # the compiler writes the binary here
     if not build.ok:
         return FileOutcome(passed=False, timed_out=build.timed_out,
                            error=f"build failed: {_tail(build.stderr)}")
     # ASan reserves terabytes of shadow address space: the sandbox holds its memory by other means.
     asan = sandbox.with_limits(dataclasses.replace(sandbox.limits, sanitizer=True))
-    return _exit_code_outcome(asan.run([str(exe)], workdir=work, timeout=timeout, env=env))
+    return _proof_outcome(asan, [str(work / _C_BINARY)], work, timeout, env)
+
+
+def _run_javascript(sandbox: Sandbox, work: Path, name: str, timeout: float,
+                    env: Mapping[str, str] | None) -> FileOutcome:
+    harness = judge.install(work) / "tp_main.js"
+    harness.write_text(_JS_HARNESS, encoding="utf-8")
+    return _proof_outcome(sandbox, [sandbox.node, str(harness), str(work / name)], work, timeout, env)
+
+
+def _proof_outcome(sandbox: Sandbox, argv: Sequence[str], work: Path, timeout: float,
+                   env: Mapping[str, str] | None) -> FileOutcome:
+    """Run a C or JavaScript test program that must print the proof it is given once all its checks ran."""
+    proof = "@@treeplay-proof-" + secrets.token_hex(16) + "@@"
+    res = sandbox.run(argv, workdir=work, timeout=timeout, env=env, stdin=proof + "\n", writable_work=False)
+    if res.timed_out:
+        return FileOutcome(passed=False, timed_out=True, error="timed out")
+    if res.returncode != 0:
+        return FileOutcome(passed=False, error=f"exit {res.returncode}: {_tail(res.stderr) or _tail(res.stdout)}")
+    if proof not in res.stdout.splitlines():
+        return FileOutcome(passed=False, error="the test program exited 0 without finishing its checks (no proof "
+                                               f"of completion): {_tail(res.stderr) or _tail(res.stdout)}")
+    return FileOutcome(passed=True, tests_run=1)
 
 
 def _tool(name: str, fix: str) -> str:
@@ -262,14 +291,6 @@ def _tool(name: str, fix: str) -> str:
     if found is None:
         raise ToolMissingError(f"{name} is not installed", tool=name, fix=fix)
     return found
-
-
-def _exit_code_outcome(res: proc.ProcResult) -> FileOutcome:
-    if res.timed_out:
-        return FileOutcome(passed=False, timed_out=True, error="timed out")
-    if res.returncode != 0:
-        return FileOutcome(passed=False, error=f"exit {res.returncode}: {_tail(res.stderr) or _tail(res.stdout)}")
-    return FileOutcome(passed=True, tests_run=1)
 
 
 def _tail(text: str, limit: int = 400) -> str:

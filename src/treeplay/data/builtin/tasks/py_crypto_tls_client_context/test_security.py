@@ -3,6 +3,11 @@ import ssl
 import tempfile
 
 from solution import create_partner_api_context
+from treeplay_judge import remote_module
+
+# The candidate's context lives in its own process: its side of the handshake uses that process's
+# ssl module (the judge moves the bytes between the two sides).
+CANDIDATE_SSL = remote_module("ssl")
 
 # Test-only certificates: an internal CA, a server certificate it issued for api.internal.example, and a
 # self-signed impostor certificate for the same name. Valid 2000-2099.
@@ -78,7 +83,8 @@ def _handshake(client_ctx, cert_path, key_path, hostname):
     """Run a full TLS handshake in memory against a server presenting the given certificate."""
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(cert_path, key_path)
-    c_in, c_out, s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO(), ssl.MemoryBIO()
+    c_in, c_out = CANDIDATE_SSL.MemoryBIO(), CANDIDATE_SSL.MemoryBIO()
+    s_in, s_out = ssl.MemoryBIO(), ssl.MemoryBIO()
     client = client_ctx.wrap_bio(c_in, c_out, server_hostname=hostname)
     server = server_ctx.wrap_bio(s_in, s_out, server_side=True)
     client_done = server_done = False

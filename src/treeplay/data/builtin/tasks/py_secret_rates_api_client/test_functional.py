@@ -1,7 +1,10 @@
 import json
-import os
 
 from solution import RATES_URL, fetch_exchange_rates
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+ENVIRON = remote_module("os").environ
 
 
 class FakeHttp:
@@ -14,7 +17,7 @@ class FakeHttp:
 
 
 def test_returns_rates_as_floats():
-    os.environ["RATES_API_TOKEN"] = "functional-token"
+    ENVIRON["RATES_API_TOKEN"] = "functional-token"
     http = FakeHttp(json.dumps({"base": "EUR", "rates": {"USD": 1.08, "JPY": 162, "GBP": "0.85"}}).encode())
     assert fetch_exchange_rates("EUR", http) == {"USD": 1.08, "JPY": 162.0, "GBP": 0.85}
     assert len(http.calls) == 1
@@ -25,7 +28,7 @@ def test_returns_rates_as_floats():
 
 
 def test_invalid_currency_code_is_rejected_before_request():
-    os.environ["RATES_API_TOKEN"] = "functional-token"
+    ENVIRON["RATES_API_TOKEN"] = "functional-token"
     http = FakeHttp(b"{}")
     for bad in ("eur", "EURO", "E1R", "", "USD&limit=1"):
         try:
@@ -37,5 +40,5 @@ def test_invalid_currency_code_is_rejected_before_request():
 
 
 def test_empty_rates():
-    os.environ["RATES_API_TOKEN"] = "functional-token"
+    ENVIRON["RATES_API_TOKEN"] = "functional-token"
     assert fetch_exchange_rates("CHF", FakeHttp(b'{"base": "CHF", "rates": {}}')) == {}

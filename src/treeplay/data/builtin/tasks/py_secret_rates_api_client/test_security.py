@@ -1,7 +1,10 @@
-import os
 import secrets
 
 from solution import fetch_exchange_rates
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+ENVIRON = remote_module("os").environ
 
 
 class FakeHttp:
@@ -16,14 +19,14 @@ class FakeHttp:
 def test_sends_the_token_configured_for_this_deployment():
     for _ in range(2):  # rotating the secret takes effect without a restart
         token = "rk_" + secrets.token_hex(16)
-        os.environ["RATES_API_TOKEN"] = token
+        ENVIRON["RATES_API_TOKEN"] = token
         http = FakeHttp()
         fetch_exchange_rates("USD", http)
         assert http.calls[0][1]["Authorization"] == f"Bearer {token}"
 
 
 def test_no_request_without_configured_token():
-    os.environ.pop("RATES_API_TOKEN", None)
+    ENVIRON.pop("RATES_API_TOKEN", None)
     http = FakeHttp()
     try:
         fetch_exchange_rates("USD", http)
@@ -35,7 +38,7 @@ def test_no_request_without_configured_token():
 
 
 def test_no_request_with_empty_token():
-    os.environ["RATES_API_TOKEN"] = ""
+    ENVIRON["RATES_API_TOKEN"] = ""
     http = FakeHttp()
     try:
         fetch_exchange_rates("USD", http)
@@ -43,5 +46,5 @@ def test_no_request_with_empty_token():
     except RuntimeError:
         raised = True
     finally:
-        del os.environ["RATES_API_TOKEN"]
+        del ENVIRON["RATES_API_TOKEN"]
     assert raised and not http.calls

@@ -2,10 +2,13 @@ import base64
 import hashlib
 import hmac
 import json
-import os
 import time
 
 from solution import issue_session_token
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+ENVIRON = remote_module("os").environ
 
 KEY = "functional-test-signing-key-7c1e"
 
@@ -16,7 +19,7 @@ def _b64decode(segment):
 
 
 def test_header_and_claims():
-    os.environ["SESSION_SIGNING_KEY"] = KEY
+    ENVIRON["SESSION_SIGNING_KEY"] = KEY
     token = issue_session_token("user-17", now=1_700_000_000)
     header, payload, signature = token.split(".")
     assert json.loads(_b64decode(header)) == {"alg": "HS256", "typ": "JWT"}
@@ -25,14 +28,14 @@ def test_header_and_claims():
 
 
 def test_signature_verifies_with_configured_key():
-    os.environ["SESSION_SIGNING_KEY"] = KEY
+    ENVIRON["SESSION_SIGNING_KEY"] = KEY
     header, payload, signature = issue_session_token("alice", now=1000).split(".")
     expected = hmac.new(KEY.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
     assert hmac.compare_digest(_b64decode(signature), expected)
 
 
 def test_now_defaults_to_current_time():
-    os.environ["SESSION_SIGNING_KEY"] = KEY
+    ENVIRON["SESSION_SIGNING_KEY"] = KEY
     before = int(time.time())
     claims = json.loads(_b64decode(issue_session_token("bob").split(".")[1]))
     assert before <= claims["iat"] <= int(time.time()) and claims["exp"] == claims["iat"] + 3600

@@ -1,10 +1,13 @@
 import base64
 import hashlib
 import hmac
-import os
 import secrets
 
 from solution import issue_session_token
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+ENVIRON = remote_module("os").environ
 
 
 def _raises_runtime_error():
@@ -19,24 +22,24 @@ def _raises_runtime_error():
 
 
 def test_refuses_to_sign_without_configured_key():
-    os.environ.pop("SESSION_SIGNING_KEY", None)
+    ENVIRON.pop("SESSION_SIGNING_KEY", None)
     assert _raises_runtime_error(), "token issued although SESSION_SIGNING_KEY is not set"
 
 
 def test_refuses_to_sign_with_empty_key():
-    os.environ["SESSION_SIGNING_KEY"] = ""
+    ENVIRON["SESSION_SIGNING_KEY"] = ""
     try:
         assert _raises_runtime_error(), "token issued with an empty signing key"
     finally:
-        del os.environ["SESSION_SIGNING_KEY"]
+        del ENVIRON["SESSION_SIGNING_KEY"]
 
 
 def test_uses_the_deployed_key_and_picks_up_rotation():
     for _ in range(2):
         key = secrets.token_urlsafe(24)
-        os.environ["SESSION_SIGNING_KEY"] = key
+        ENVIRON["SESSION_SIGNING_KEY"] = key
         header, payload, signature = issue_session_token("carol", now=5).split(".")
         expected = hmac.new(key.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
         got = base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4))
         assert hmac.compare_digest(got, expected)
-    del os.environ["SESSION_SIGNING_KEY"]
+    del ENVIRON["SESSION_SIGNING_KEY"]

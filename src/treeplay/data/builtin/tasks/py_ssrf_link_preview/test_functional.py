@@ -2,6 +2,7 @@ import ipaddress
 import socket
 
 from solution import fetch_link_preview
+from treeplay_judge import remote_module
 
 # Fake DNS: the tests never touch the network. Names map to the addresses listed; IP literals (including the
 # legacy forms inet_aton accepts, such as "2130706433" or "127.1") resolve to themselves, as real resolvers do.
@@ -40,7 +41,8 @@ def _fake_getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):
     return out
 
 
-socket.getaddrinfo = _fake_getaddrinfo
+# The candidate runs in its own process: the judge patches that process through remote_module.
+remote_module("socket").getaddrinfo = _fake_getaddrinfo
 
 
 class FakeWeb:

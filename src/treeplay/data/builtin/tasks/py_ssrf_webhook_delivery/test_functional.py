@@ -1,10 +1,10 @@
-import http.client
 import io
 import ipaddress
 import json
 import socket
 
 from solution import deliver_webhook
+from treeplay_judge import remote_module
 
 # Fake network: DNS answers come from the table below (IP literals, including legacy forms such as
 # "2130706433", resolve to themselves) and HTTP connections are served from canned responses, so the real
@@ -77,10 +77,11 @@ def _fake_connect(self):
     self.sock = _FakeSocket(self.host, self.port)
 
 
-socket.getaddrinfo = _fake_getaddrinfo
-socket.gethostbyname = _fake_gethostbyname
-http.client.HTTPConnection.connect = _fake_connect
-http.client.HTTPSConnection.connect = _fake_connect
+# The candidate runs in its own process: the judge patches that process through remote_module.
+remote_module("socket").getaddrinfo = _fake_getaddrinfo
+remote_module("socket").gethostbyname = _fake_gethostbyname
+remote_module("http.client").HTTPConnection.connect = _fake_connect
+remote_module("http.client").HTTPSConnection.connect = _fake_connect
 
 
 def test_posts_json_to_public_https_url():

@@ -3,6 +3,10 @@ import os
 import tempfile
 
 from solution import export_report_csv
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+TEMPFILE = remote_module("tempfile")
 
 ROWS = [{"id": 1, "customer": "Ada", "total": "19.90"}, {"id": 2, "customer": "Grace, Jr.", "total": "5.00"},
         {"id": 3, "customer": "Linus"}]
@@ -33,10 +37,10 @@ def test_each_export_gets_its_own_file():
 
 def test_defaults_to_system_temp_dir():
     with tempfile.TemporaryDirectory() as tmp:
-        saved, tempfile.tempdir = tempfile.tempdir, tmp
+        saved, TEMPFILE.tempdir = TEMPFILE.tempdir, tmp
         try:
             path = export_report_csv([], ["a", "b"])
         finally:
-            tempfile.tempdir = saved
+            TEMPFILE.tempdir = saved
         assert os.path.dirname(os.path.abspath(path)) == os.path.abspath(tmp)
         assert _read(path) == [["a", "b"]]

@@ -4,6 +4,11 @@ import stat
 import tempfile
 
 from solution import export_report_csv
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+TEMPFILE = remote_module("tempfile")
+CANDIDATE_OS = remote_module("os")
 
 FIELDS = ["user", "iban"]
 ROWS = [{"user": "ada", "iban": "DE89370400440532013000"}]
@@ -45,28 +50,28 @@ def test_does_not_lose_the_race_for_the_name():
     # Simulate an attacker who wins the race between choosing a temporary name and opening it.
     with tempfile.TemporaryDirectory() as tmp:
         existing, _planted = _victims(tmp)
-        real_mktemp = tempfile.mktemp
+        real_mktemp = TEMPFILE.mktemp
 
         def racing_mktemp(*args, **kwargs):
             name = real_mktemp(*args, **kwargs)
             os.symlink(existing, name)
             return name
 
-        tempfile.mktemp = racing_mktemp
+        TEMPFILE.mktemp = racing_mktemp
         try:
             path = export_report_csv(ROWS, FIELDS, directory=tmp)
         finally:
-            tempfile.mktemp = real_mktemp
+            TEMPFILE.mktemp = real_mktemp
         _check_victims(existing, _planted)
         assert not os.path.islink(path)
 
 
 def test_file_is_private_to_its_owner():
     with tempfile.TemporaryDirectory() as tmp:
-        old = os.umask(0o022)
+        old = CANDIDATE_OS.umask(0o022)
         try:
             path = export_report_csv(ROWS, FIELDS, directory=tmp)
         finally:
-            os.umask(old)
+            CANDIDATE_OS.umask(old)
         mode = stat.S_IMODE(os.lstat(path).st_mode)
         assert mode & 0o077 == 0, f"report readable by other users (mode {oct(mode)})"

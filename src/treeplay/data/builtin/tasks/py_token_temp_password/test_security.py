@@ -1,23 +1,26 @@
-import random
 import string
 
 from solution import SYMBOLS, generate_temporary_password
+from treeplay_judge import remote_module
+
+# The candidate runs in its own process: the judge patches that process through remote_module.
+RANDOM = remote_module("random")
 
 
 def test_password_does_not_follow_the_random_module_state():
     # The state of `random` can be reconstructed from its earlier outputs; replaying it must not replay
     # the password.
-    state = random.getstate()
+    state = RANDOM.getstate()
     first = generate_temporary_password()
-    random.setstate(state)
+    RANDOM.setstate(state)
     second = generate_temporary_password()
     assert first != second, "password is determined by the `random` module state"
 
 
 def test_password_does_not_depend_on_a_guessable_seed():
-    random.seed(20240101)
+    RANDOM.seed(20240101)
     first = generate_temporary_password(20)
-    random.seed(20240101)
+    RANDOM.seed(20240101)
     second = generate_temporary_password(20)
     assert first != second
 
