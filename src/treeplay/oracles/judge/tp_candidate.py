@@ -18,11 +18,10 @@ import resource
 import signal
 import sys
 
-try:  # part of treeplay (its tests import this file)
-    from treeplay.oracles.judge import tp_rpc
-except ImportError:  # a script in the sandbox, next to tp_rpc.py
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:  # in the sandbox: the judge's folder is on sys.path
     import tp_rpc
+except ImportError:  # imported as part of treeplay (its tests)
+    from treeplay.oracles.judge import tp_rpc
 
 
 class _CaseTimeout(BaseException):

@@ -30,11 +30,10 @@ import sys
 import time
 import types
 
-try:  # part of treeplay (its tests import this file)
-    from treeplay.oracles.judge import tp_rpc
-except ImportError:  # a script in the sandbox
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+try:  # in the sandbox: the judge's folder is on sys.path
     import tp_rpc
+except ImportError:  # imported as part of treeplay (its tests)
+    from treeplay.oracles.judge import tp_rpc
 
 _PR_SET_DUMPABLE = 4
 
@@ -87,11 +86,12 @@ class CandidateProcess:
     def _start(self) -> None:
         child_reads, to_child = os.pipe()
         from_child, child_writes = os.pipe()
-        agent = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tp_candidate.py")
+        here = os.path.dirname(os.path.abspath(__file__))
         # -s -P, not -I: the environment (built from scratch by the sandbox) carries PYTHONHASHSEED, shared with
         # the judge, so that str() of a set or dict orders the same in both processes.
-        self.process = subprocess.Popen([sys.executable, "-s", "-P", agent, str(child_reads), str(child_writes),
-                                         self.folder], pass_fds=(child_reads, child_writes),
+        start = f"import sys; sys.path.insert(0, {here!r}); import tp_candidate; tp_candidate.main()"
+        self.process = subprocess.Popen([sys.executable, "-s", "-P", "-c", start, str(child_reads),
+                                         str(child_writes), self.folder], pass_fds=(child_reads, child_writes),
                                         stdin=subprocess.DEVNULL, cwd=self.cwd)
         tp_rpc.close_quietly(child_reads, child_writes)
         self.endpoint = tp_rpc.Endpoint(tp_rpc.Channel(from_child, to_child), guarded=True,

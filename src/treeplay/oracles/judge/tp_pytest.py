@@ -13,10 +13,10 @@ import os
 import signal
 import sys
 
-try:
-    from treeplay.oracles.judge import tp_judge
-except ImportError:
+try:  # in the sandbox: the judge's folder is on sys.path
     import tp_judge
+except ImportError:  # imported as part of treeplay (its tests)
+    from treeplay.oracles.judge import tp_judge
 
 
 def run(config: dict, reporter, deadline: float) -> None:

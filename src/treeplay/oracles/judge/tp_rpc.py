@@ -23,29 +23,27 @@ ptrace nor read (the judge makes itself non-dumpable before the candidate starts
 
 from __future__ import annotations
 
-import base64
+import binascii
 import builtins
-import datetime
-import decimal
 import json
 import operator
 import os
-import pathlib
 import select
 import struct
 import sys
 import time
-import traceback
 import types
-import uuid
 
 MAX_MESSAGE = 64 << 20  # bytes of one frame; a bigger one is a protocol error (the sender is hostile or broken)
 MAX_DEPTH = 200  # nesting of copied values; deeper data crosses by reference
 _HEADER = struct.Struct(">I")
 _VALUE_BASES = (bool, int, float, complex, str, bytes)  # a subclass crosses as its first base here
-_X_TYPES = {"datetime": datetime.datetime, "date": datetime.date, "time": datetime.time,
-            "decimal": decimal.Decimal, "uuid": uuid.UUID}
-_PATHS = {"PosixPath": pathlib.PosixPath, "PurePosixPath": pathlib.PurePosixPath, "Path": pathlib.Path}
+# Value types from the standard library, by (module, class name): imported only when such a value arrives, so
+# that neither process pays for modules its tests never use.
+_X_TYPES = {("datetime", "datetime"): "datetime", ("datetime", "date"): "date", ("datetime", "time"): "time",
+            ("decimal", "Decimal"): "decimal", ("uuid", "UUID"): "uuid"}
+_X_CLASSES = {name: key for key, name in _X_TYPES.items()}
+_PATHS = ("PosixPath", "PurePosixPath", "Path")
 # Operations a Proxy forwards, by the operator-module function the serving side applies.
 BINARY_OPS = ("eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "truediv", "floordiv", "mod", "and_",
               "or_", "xor", "contains", "getitem", "delitem", "concat", "lshift", "rshift", "pow", "matmul")
@@ -300,7 +298,7 @@ class Endpoint:
         if isinstance(value, (list, dict, set, bytearray)):  # subclasses as their base: no ping-pong of __eq__
             return self._encode_container(value, memo, depth)
         if kind is bytes:
-            return {"b": base64.b64encode(value).decode()}
+            return {"b": _b64(value)}
         if kind is tuple:
             return {"t": [self.encode(v, memo, depth + 1) for v in value]}
         if kind is frozenset:
@@ -309,13 +307,13 @@ class Endpoint:
             return {"c": [repr(value.real), repr(value.imag)]}
         if value is Ellipsis:
             return {"x": "Ellipsis"}
-        for name, tp in _X_TYPES.items():
-            if kind is tp:
-                return {"x": name, "v": value.isoformat() if hasattr(value, "isoformat") else str(value)}
-        if kind is datetime.timedelta:
+        origin = (getattr(kind, "__module__", None), getattr(kind, "__qualname__", None))
+        if origin in _X_TYPES:
+            return {"x": _X_TYPES[origin], "v": value.isoformat() if hasattr(value, "isoformat") else str(value)}
+        if origin == ("datetime", "timedelta"):
             return {"x": "timedelta", "v": [value.days, value.seconds, value.microseconds]}
-        if kind.__name__ in _PATHS and kind.__module__ == "pathlib":
-            return {"p": str(value), "k": kind.__name__}
+        if origin[0] == "pathlib" and origin[1] in _PATHS:
+            return {"p": str(value), "k": origin[1]}
         if isinstance(value, type) and getattr(builtins, value.__name__, None) is value:
             return {"bi": value.__name__}
         if isinstance(value, type) and issubclass(value, BaseException):
@@ -344,7 +342,7 @@ class Endpoint:
             return {"d": [[self.encode(k, memo, depth + 1), self.encode(v, memo, depth + 1)]
                           for k, v in list(value.items())]}
         if isinstance(value, bytearray):
-            return {"ba": base64.b64encode(bytes(value)).decode()}
+            return {"ba": _b64(bytes(value))}
         return {"l" if isinstance(value, list) else "s": [self.encode(v, memo, depth + 1) for v in list(value)]}
 
     def decode(self, data, received: dict):
@@ -374,7 +372,7 @@ class Endpoint:
     def _decode_container(self, data: dict, received: dict):
         number = data["m"]
         if "ba" in data:
-            value = received[number] = bytearray(base64.b64decode(data["ba"]))
+            value = received[number] = bytearray(binascii.a2b_base64(data["ba"]))
             return value
         if "d" in data:
             value = received[number] = {}
@@ -410,7 +408,7 @@ class Endpoint:
                 original.clear()
                 original.update(new)
             elif "ba" in state:
-                original[:] = base64.b64decode(state["ba"])
+                original[:] = binascii.a2b_base64(state["ba"])
             else:
                 items = [self.decode(v, lookup) for v in state.get("l", state.get("s", []))]
                 if isinstance(original, list):
@@ -426,6 +424,8 @@ class Endpoint:
             args = self.encode(exc.args, {})
         except Exception:
             args = {"t": [_safe_str(exc)]}
+        import traceback
+
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         return {"mro": _class_path(type(exc)), "a": args, "text": _safe_str(exc)[:2000], "tb": text[-4000:]}
 
@@ -560,7 +560,7 @@ def _decode_plain(endpoint: Endpoint, data: dict, received: dict):
     if "f" in data:
         return float(data["f"])
     if "b" in data:
-        return base64.b64decode(data["b"])
+        return binascii.a2b_base64(data["b"])
     if "t" in data:
         return tuple(endpoint.decode(v, received) for v in data["t"])
     if "fs" in data:
@@ -568,7 +568,9 @@ def _decode_plain(endpoint: Endpoint, data: dict, received: dict):
     if "c" in data:
         return complex(float(data["c"][0]), float(data["c"][1]))
     if "p" in data and data.get("k") in _PATHS:
-        return _PATHS[data["k"]](data["p"])
+        import pathlib
+
+        return getattr(pathlib, data["k"])(data["p"])
     if "bi" in data:
         found = getattr(builtins, str(data["bi"]), None)
         if not isinstance(found, type):
@@ -579,12 +581,18 @@ def _decode_plain(endpoint: Endpoint, data: dict, received: dict):
         if kind == "Ellipsis":
             return Ellipsis
         if kind == "timedelta":
+            import datetime
+
             return datetime.timedelta(*data["v"])
-        if kind in ("datetime", "date", "time"):
-            return _X_TYPES[kind].fromisoformat(data["v"])
-        if kind in _X_TYPES:
-            return _X_TYPES[kind](data["v"])
+        if kind in _X_CLASSES:
+            module, name = _X_CLASSES[kind]
+            cls = getattr(__import__(module), name)
+            return cls.fromisoformat(data["v"]) if module == "datetime" else cls(data["v"])
     raise ProtocolError(f"unknown value {sorted(data)!r}")
+
+
+def _b64(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode()
 
 
 def _class_path(cls: type) -> list:

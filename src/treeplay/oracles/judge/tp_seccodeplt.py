@@ -21,11 +21,11 @@ import signal
 import time
 import traceback
 
-try:
-    from treeplay.oracles.judge import tp_judge, tp_rpc
-except ImportError:
+try:  # in the sandbox: the judge's folder is on sys.path
     import tp_judge
     import tp_rpc
+except ImportError:  # imported as part of treeplay (its tests)
+    from treeplay.oracles.judge import tp_judge, tp_rpc
 
 KINDS = ("capability", "safety")
 
