@@ -56,7 +56,8 @@ class GrowConfig:
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    analyzers: tuple[str, ...] = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet")
+    analyzers: tuple[str, ...] = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet",
+                                  "redos")
     severity: str = "medium"  # low | medium | high: findings below are ignored
     run_tests: bool = True
     timeout: float = 20.0  # seconds per test program

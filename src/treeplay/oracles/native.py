@@ -100,6 +100,7 @@ class FileOutcome:
     error: str | None = None
     failed_tests: tuple[str, ...] = ()
     tests_run: int = 0
+    compiled: tuple[tuple[str, int], ...] = ()  # Python: the regular expressions the candidate compiled
 
 
 @dataclass(frozen=True)
@@ -187,10 +188,13 @@ def _run_parse_check(language: str, program: str, timeout: float,
 
 
 def run_native_tests(suite: TestSuite, language: str, candidate: str, *, sandbox: Sandbox,
-                     timeout: float = 20.0, env: Mapping[str, str] | None = None) -> TestOutcome:
+                     timeout: float = 20.0, env: Mapping[str, str] | None = None, redos: bool = False) -> TestOutcome:
     """Run ``candidate`` (a whole program) against a native suite inside ``sandbox``; never raises for failing code.
 
     ``timeout`` bounds each step (the parse check, a compilation, one test program) in wall-clock seconds.
+    ``redos`` (a CWE-1333 task): the security tests also fail when a regular expression the candidate compiles
+    (Python) or writes (JavaScript) backtracks catastrophically (``treeplay.oracles.redos``), however fast the
+    tests ran here; their time limits stay as a backstop.
     """
     if language not in EXTENSIONS:
         raise ValueError(f"native tests support {sorted(EXTENSIONS)}, not {language!r}")
@@ -204,6 +208,8 @@ def run_native_tests(suite: TestSuite, language: str, candidate: str, *, sandbox
         name = f"test_{kind}.{ext}"
         if getattr(suite, kind) and name in suite.files:
             details[kind] = _run_file(sandbox, language, suite.files, name, candidate, timeout, env)
+            if redos and kind == "security" and details[kind].passed and language in ("python", "javascript"):
+                details[kind] = _redos_judged(details[kind], candidate, language)
     functional = details["functional"].passed if "functional" in details else None
     secure = details["security"].passed if "security" in details else None
     errors = [f"{k}: {d.error}" for k, d in details.items() if d.error]
@@ -244,8 +250,19 @@ def _run_python(sandbox: Sandbox, work: Path, name: str, timeout: float,
     failed = tuple(n for n, err in results if err)
     first = next((f"{n}: {err}" for n, err in results if err), None)
     timed_out = any("time budget" in str(err) for _, err in results if err)
+    compiled = tuple((str(p[0]), int(p[1])) for p in report.get("patterns") or []
+                     if isinstance(p, list) and len(p) == 2 and isinstance(p[1], int))
     return FileOutcome(passed=not failed, timed_out=timed_out, error=first, failed_tests=failed,
-                       tests_run=len(results))
+                       tests_run=len(results), compiled=compiled)
+
+
+def _redos_judged(outcome: FileOutcome, candidate: str, language: str) -> FileOutcome:
+    from treeplay.oracles.redos import compiled_failure
+
+    why = compiled_failure(outcome.compiled, candidate, language)
+    if why is None:
+        return outcome
+    return dataclasses.replace(outcome, passed=False, error=why, failed_tests=(*outcome.failed_tests, "redos"))
 
 
 def _run_c(sandbox: Sandbox, work: Path, name: str, timeout: float, env: Mapping[str, str] | None) -> FileOutcome:

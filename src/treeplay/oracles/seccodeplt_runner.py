@@ -24,6 +24,7 @@ is lost, which only matters to such broken candidates).
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from treeplay.oracles import judge
@@ -48,11 +49,14 @@ class _Progress:
 
 
 def run_seccodeplt_tests(suite: TestSuite, candidate: str, *, sandbox: Sandbox,
-                         case_timeout: float = CASE_TIMEOUT, timeout: float = TIMEOUT) -> TestOutcome:
+                         case_timeout: float = CASE_TIMEOUT, timeout: float = TIMEOUT,
+                         redos: bool = False) -> TestOutcome:
     """Run ``candidate`` (a whole Python program) against a ``seccodeplt`` suite inside ``sandbox``.
 
     ``case_timeout`` bounds each case; ``timeout`` bounds the whole candidate (cases not reached in it fail as
-    timed out). Failing, crashing or hanging code is a result, never an exception.
+    timed out). ``redos`` (a CWE-1333 task): the safety cases also fail when a regular expression the candidate
+    compiled backtracks catastrophically (``treeplay.oracles.redos``), however fast they ran here. Failing,
+    crashing or hanging code is a result, never an exception.
     """
     if suite.kind != "seccodeplt" or "testcases.py" not in suite.files or not suite.entry_point:
         raise ValueError("expected a seccodeplt TestSuite with testcases.py and an entry_point")
@@ -68,7 +72,7 @@ def run_seccodeplt_tests(suite: TestSuite, candidate: str, *, sandbox: Sandbox,
                   "entry": str(suite.entry_point), "case_budget": case_timeout}
         records, res = judge.run_judge(sandbox, work, config, timeout=timeout)
     progress = _Progress(results={})
-    done = False
+    done, compiled = False, []
     for record in records:
         if "load_error" in record:
             progress.load_error = str(record["load_error"])
@@ -80,6 +84,8 @@ def run_seccodeplt_tests(suite: TestSuite, candidate: str, *, sandbox: Sandbox,
         elif "i" in record and isinstance(record["i"], int):
             progress.results[record["i"]] = (record.get("ok") is True, record.get("error"),
                                              bool(record.get("timeout")))
+        elif isinstance(record.get("patterns"), list):
+            compiled = [p for p in record["patterns"] if isinstance(p, list) and len(p) == 2]
         elif record.get("done") is True:
             done = True
     if progress.kinds is None and progress.load_error is None:
@@ -89,7 +95,22 @@ def run_seccodeplt_tests(suite: TestSuite, candidate: str, *, sandbox: Sandbox,
     elif not done and progress.load_error is None:
         for index in range(len(progress.kinds or ())):
             progress.results.setdefault(index, (False, f"not run: the {timeout:g} s budget was spent", True))
-    return _outcome(suite, progress, timeout)
+    outcome = _outcome(suite, progress, timeout)
+    if redos and outcome.secure_tests:
+        outcome = _redos_judged(outcome, compiled, candidate)
+    return outcome
+
+
+def _redos_judged(outcome: TestOutcome, compiled: list, candidate: str) -> TestOutcome:
+    """The outcome with its safety cases failed when a compiled pattern is vulnerable to ReDoS."""
+    from treeplay.oracles.redos import compiled_failure
+
+    why = compiled_failure([tuple(p) for p in compiled], candidate, "python")
+    if why is None:
+        return outcome
+    safety = dataclasses.replace(outcome.details["safety"], passed=False, error=why,
+                                 failed_tests=(*outcome.details["safety"].failed_tests, "redos"))
+    return _fold({**outcome.details, "safety": safety})
 
 
 def _outcome(suite: TestSuite, progress: _Progress, timeout: float) -> TestOutcome:

@@ -5,9 +5,10 @@ programs it
 
 1. routes each program to the analyzers that cover its language (bandit: Python; semgrep: Python, C, C++,
    JavaScript, Go, Java, Ruby; cppcheck and flawfinder: C, C++; codeshield-regex: all seven; govet: Go;
-   codeql when asked: Python, JavaScript, Ruby), and skips an analyzer no program needs, so a missing C tool
-   does not stop a Python-only scan. ``govet`` is optional (``OPTIONAL_ANALYZERS``): without ``go`` it is
-   skipped with a warning (once per process) instead of failing the scan, because semgrep covers Go too;
+   redos: Python, JavaScript; codeql when asked: Python, JavaScript, Ruby), and skips an analyzer no program
+   needs, so a missing C tool does not stop a Python-only scan. ``govet`` is optional (``OPTIONAL_ANALYZERS``):
+   without ``go`` it is skipped with a warning (once per process) instead of failing the scan, because semgrep
+   covers Go too;
 2. looks every (analyzer, program) up in the finding cache and runs each analyzer **once** on the programs it
    has not seen, the analyzers in parallel threads (each thread only waits on its own subprocess);
 3. keeps findings at or above ``severity`` and merges findings of different tools that point at the same line
@@ -39,7 +40,7 @@ from treeplay.oracles.base import SEVERITIES, Oracle, Program, severity_at_least
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
 from treeplay.records import EXTENSION_OF_LANGUAGE, Finding
 
-DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet")
+DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet", "redos")
 ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
 # Analyzers whose tool may be missing without failing a scan: skipped with a one-time warning. Only those
 # whose languages another default analyzer also covers (govet: semgrep scans Go as well).
@@ -150,6 +151,9 @@ def make_oracle(name: str) -> Oracle:
     if name == "codeql":
         from treeplay.oracles.codeql import CodeQLOracle
         return CodeQLOracle()
+    if name == "redos":
+        from treeplay.oracles.redos import RedosOracle
+        return RedosOracle()
     raise ValueError(f"unknown analyzer {name!r} (known: {', '.join(ANALYZERS)})")
 
 
@@ -191,6 +195,7 @@ _LANGUAGES = {
     "codeshield-regex": frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"}),
     "govet": frozenset({"go"}),
     "codeql": frozenset({"python", "javascript", "ruby"}),
+    "redos": frozenset({"python", "javascript"}),
 }
 
 

@@ -130,14 +130,15 @@ def run_task_tests(task: Task, program: str, *, sandbox: Sandbox, timeout: float
     if suite is None:
         return TestOutcome(parsed=True, functional=None, secure_tests=None)
     limit = {} if timeout is None else {"timeout": timeout}
+    redos = "CWE-1333" in task.cwes  # its security tests are also judged by analysis, not only by the clock
     if suite.kind == "seccodeplt":
         from treeplay.oracles.seccodeplt_runner import run_seccodeplt_tests
-        return run_seccodeplt_tests(suite, program, sandbox=sandbox, **limit)
+        return run_seccodeplt_tests(suite, program, sandbox=sandbox, redos=redos, **limit)
     if suite.kind == "cweval":
         from treeplay.oracles.cweval_runner import run_cweval_tests
         return run_cweval_tests(suite, task.language, program, sandbox=sandbox, **limit)
     if suite.kind == "native":
-        return native.run_native_tests(suite, task.language, program, sandbox=sandbox, **limit)
+        return native.run_native_tests(suite, task.language, program, sandbox=sandbox, redos=redos, **limit)
     return TestOutcome(parsed=True, functional=None, secure_tests=None,
                        error=f"unknown test kind {suite.kind!r} (known: native, seccodeplt, cweval)")
 

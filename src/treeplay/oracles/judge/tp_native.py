@@ -24,7 +24,7 @@ def run(config: dict, reporter, deadline: float) -> None:
     module_name = config["module"]
     sys.modules[module_name] = tp_judge.RemoteModule(owner, (module_name,))
     sys.modules["treeplay_judge"] = tp_judge.helper_module(owner)
-    results, load_error = [], None
+    results, load_error, patterns = [], None, {}
     try:
         spec = importlib.util.spec_from_file_location("_treeplay_tests", config["tests"])
         module = importlib.util.module_from_spec(spec)
@@ -48,8 +48,9 @@ def run(config: dict, reporter, deadline: float) -> None:
         if owner.deaths != deaths:  # the candidate crashed, exited or hung inside this test
             error = owner.last_death + ("" if error is None else f" ({error})")
         results.append([name, error])
+        owner.collect_patterns(patterns)
     owner.close()
-    reporter.emit({"results": results, "load_error": load_error})
+    reporter.emit({"results": results, "load_error": load_error, "patterns": [list(p) for p in patterns]})
 
 
 def _describe(exc: BaseException) -> str:

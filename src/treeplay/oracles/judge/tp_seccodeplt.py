@@ -42,7 +42,7 @@ def run(config: dict, reporter, deadline: float) -> None:
                        "timeout": "timed out" in error})
         return
     kinds = [kind for kind, _, _ in cases]
-    loaded = []
+    loaded, patterns = [], {}
 
     def load(endpoint):
         owner.call_deadline = time.monotonic() + 2 * budget + 5
@@ -70,10 +70,12 @@ def run(config: dict, reporter, deadline: float) -> None:
             reporter.emit({"kinds": kinds})
         ok, error, timed_out = _run_case(owner, kind, number, expected, budget, deadline)
         reporter.emit({"i": index, "ok": ok, "error": error, "timeout": timed_out})
+        owner.collect_patterns(patterns)
     else:
         if not cases:
             reporter.emit({"kinds": kinds})
     owner.close()
+    reporter.emit({"patterns": [list(p) for p in patterns]})
     reporter.emit({"done": True})
 
 
