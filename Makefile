@@ -12,9 +12,10 @@ STAMP  := $(VENV)/.treeplay-setup
 # g++: CWEval's C++ tasks; golang-go (Go 1.19) and the golang-*-dev sources (GOPATH /usr/share/gocode): what
 # CWEval's Go tasks import, built in GOPATH mode (goxpath, go-sqlite3, x/crypto; Debian's jwt is v4 only)
 # nodejs (node 20 with its npm): JavaScript parse checks and CWEval's JS tasks; ruby: Ruby parse checks (ruby -c)
+# chromium: the report's browser test (tests/eval/test_explorer.py drives it headless over the DevTools protocol)
 DEBIAN := cppcheck bubblewrap libjwt-dev libarchive-dev libssl-dev libsqlite3-dev libxml2-dev g++ \
 	golang-go golang-github-christrenkamp-goxpath-dev golang-github-mattn-go-sqlite3-dev \
-	golang-golang-x-crypto-dev golang-github-golang-jwt-jwt-dev nodejs ruby
+	golang-golang-x-crypto-dev golang-github-golang-jwt-jwt-dev nodejs ruby chromium
 export PYTHONUNBUFFERED := 1
 
 .PHONY: setup test test-fast demo debian clean help sandbox-env

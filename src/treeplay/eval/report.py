@@ -9,7 +9,7 @@ A report recomputes nothing: it shows the numbers that ``treeplay eval`` and the
 Metric values are fractions in [0, 1] (``ci95`` too) and are shown as percentages; null or missing shows "n/a".
 The document (``report_sections.py``) is built once as blocks (headings, paragraphs, tables, figures) and rendered
 twice, to Markdown and to HTML, so the two never disagree. Plots live in ``plots.py`` (matplotlib, imported only
-when drawing).
+when drawing); the tree explorer and the before/after programs (HTML only) in ``explorer.py``.
 """
 
 from __future__ import annotations
@@ -310,8 +310,10 @@ def primary_metric(groups: Sequence[Mapping[str, Any]]) -> str:
 # ------------------------------------------------------------------------------------------------------ output
 
 
-def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True) -> Report:
-    """Write report.md, report.html and (with ``plots``) plots/*.png for ``runs`` under ``out_dir``."""
+def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True, explorer: bool = True) -> Report:
+    """Write report.md, report.html and (with ``plots``) plots/*.png for ``runs`` under ``out_dir``; with
+    ``explorer``, the HTML also holds the tree explorer and the before/after programs (``explorer.py``)."""
+    from treeplay.eval.explorer import explorer_blocks
     from treeplay.eval.report_sections import Figure, build_blocks, render_html, render_markdown  # reads Run, Row
 
     if not runs:
@@ -322,6 +324,8 @@ def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True) -> R
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     blocks = build_blocks(runs, out_dir / "plots" if plots else None)
+    if explorer:
+        blocks += explorer_blocks(runs)
     md, page = out_dir / "report.md", out_dir / "report.html"
     write_text_atomic(md, render_markdown(blocks, out_dir))
     write_text_atomic(page, render_html(blocks, "treeplay report: " + ", ".join(r.name for r in runs)))

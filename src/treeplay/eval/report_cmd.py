@@ -21,7 +21,13 @@ what the report shows:
                       with 95% CIs, and n, per benchmark
   per CWE, per language, seen vs unseen CWEs with the reduction in vulnerable programs vs base,
   metrics over iterations, training curves (loss, reward margin, accuracy per step)
-It writes OUT/report.md, OUT/report.html (self-contained: plots embedded, no external files) and OUT/plots/*.png.
+  trees and programs  (HTML; --no-explorer leaves it out) a tree explorer: per iteration, the tasks (filter by
+                      CWE, language, branch verdict), each golden program with its risk nodes and, at each node, the
+                      branches as diffs with their verdicts (findings, failed tests, parse errors) and pairs; and
+                      the prompts whose program changed verdict between iteration 0 and the last iteration (or
+                      between the runs compared), side by side. report.md links to it
+It writes OUT/report.md, OUT/report.html (self-contained: plots, data and script inline, no external files, opens
+offline from disk) and OUT/plots/*.png.
 
 examples:
   treeplay report runs/tsp-paper
@@ -39,6 +45,8 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
                         help="run directories or eval folders; iteration 0 of the first self-play run is the base")
     parser.add_argument("-o", "--out", type=output_dir("-o"), help="folder for the report (default: the first RUN_DIR)")
     parser.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
+    parser.add_argument("--explorer", action=argparse.BooleanOptionalAction, default=True,
+                        help="add the tree explorer and before/after programs to report.html (default: on)")
     parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/); checked like every stage's")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
     parser.set_defaults(func=run_report)
@@ -57,7 +65,7 @@ def run_report(args: argparse.Namespace) -> int:
     if not runs:
         raise UsageError("no RUN_DIR given (only KEY=VALUE overrides)", fix="name at least one run directory")
     collected = collect_runs(runs)
-    report = write_report(collected, args.out or runs[0], plots=not args.no_plots)
+    report = write_report(collected, args.out or runs[0], plots=not args.no_plots, explorer=args.explorer)
     print(f"compared {len(collected)} run(s): " + ", ".join(r.name for r in collected))
     print(f"wrote {report.markdown} and {len(report.plots)} plot(s) under {report.markdown.parent / 'plots'}")
     print(f"report: {report.html}")

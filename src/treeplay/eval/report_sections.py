@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Any, Union
 
 from treeplay.eval import plots as plotting
+from treeplay.eval.explorer import Explorer
+from treeplay.eval.explorer import render_html as explorer_html
+from treeplay.eval.explorer import render_markdown as explorer_markdown
 from treeplay.eval.report import (
     METRICS,
     SPLITS,
@@ -64,7 +67,7 @@ class Figure:
     caption: str
 
 
-Block = Union[Heading, Para, Table, Figure]  # what a section yields and both renderers read
+Block = Union[Heading, Para, Table, Figure, Explorer]  # what a section yields and both renderers read
 
 
 def slug(text: str) -> str:
@@ -86,6 +89,8 @@ def render_markdown(blocks: Sequence[Block], out_dir: Path) -> str:
             lines.append("|" + "|".join("---" if i == 0 else "---:" for i in range(len(cells[0]))) + "|")
             lines += ["| " + " | ".join(row) + " |" for row in cells[1:]]
             lines.append("")
+        elif isinstance(block, Explorer):
+            lines += explorer_markdown(block)
         else:
             lines += [f"![{block.caption}]({block.path.relative_to(out_dir).as_posix()})", ""]
     return "\n".join(lines)
@@ -111,6 +116,8 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             head = "".join(f"<th>{esc(c)}</th>" for c in block.header)
             rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in block.rows)
             body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        elif isinstance(block, Explorer):
+            body.append(explorer_html(block))
         else:
             data = base64.b64encode(block.path.read_bytes()).decode("ascii")
             body.append(f'<figure><img alt="{esc(block.caption)}" src="data:image/png;base64,{data}">'
