@@ -11,6 +11,7 @@ file and renames it; ``append_jsonl`` flushes and fsyncs each record).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import os
 import re
@@ -336,8 +337,7 @@ def _decode(tp: Any, value: Any, path: str) -> Any:
 def _decode_dataclass(cls: Any, value: Any, path: str) -> Any:
     if not isinstance(value, dict):
         raise _FieldError(f"{path}: expected an object, got {type(value).__name__}")
-    hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    hints, fields = _schema(cls)
     unknown = sorted(set(value) - set(fields))
     if unknown:
         raise _FieldError(f"{path}: unknown key(s) {', '.join(unknown)} (known: {', '.join(fields)})")
@@ -360,6 +360,12 @@ def _encodable(text: str) -> bool:
     except UnicodeEncodeError:  # a lone surrogate: write_jsonl could not write the record back
         return False
     return True
+
+
+@functools.cache
+def _schema(cls: Any) -> tuple[dict[str, Any], dict[str, dataclasses.Field]]:
+    """A record class's type hints and fields, computed once (``get_type_hints`` per record dominated loading)."""
+    return typing.get_type_hints(cls), {f.name: f for f in dataclasses.fields(cls)}
 
 
 def _short(value: Any) -> str:
