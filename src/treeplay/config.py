@@ -50,8 +50,9 @@ class GrowConfig:
     depth: int = 1  # 1 = the paper's one-level tree
     backend: str = "hf"  # hf | openai
     endpoint: str | None = None
-    stop: str = "function"  # function (language-aware end of function) | none
+    stop: str = "function"  # function (language-aware end of function) | statement (local branches) | none
     seed: int = 0
+    max_batch: int = 64  # rows decoded together (hf backend); the branches of several tasks share a batch
 
 
 @dataclass(frozen=True)

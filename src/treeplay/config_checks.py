@@ -19,6 +19,7 @@ from treeplay.errors import ConfigError
 LOSSES = ("sigmoid", "ipo", "hinge")
 SCHEDULES = ("cosine", "linear", "constant")
 STOPS = ("function", "none")
+GROW_STOPS = ("function", "statement", "none")  # statement: local branches (engine/statements.py)
 BACKENDS = ("hf", "openai")
 _DEVICE = re.compile(r"auto|cpu|mps|xpu|cuda(:\d+)?")
 
@@ -52,6 +53,8 @@ def _checks(c: Any) -> Iterator[Check]:
     yield from _nodes_checks(c.nodes)
     yield from _sampling_checks("grow", c.grow, ("width", c.grow.width))
     yield ("grow.depth", c.grow.depth >= 1, "at least 1")
+    yield ("grow.max_batch", c.grow.max_batch >= 1, "at least 1")
+    yield ("grow.depth", c.grow.depth == 1 or c.grow.stop != "statement", "1 with grow.stop=statement")
     yield from _score_checks(c.score)
     yield from _pairs_checks(c.pairs)
     yield from _train_checks(c.train)
@@ -89,7 +92,8 @@ def _sampling_checks(name: str, s: Any, n: tuple[str, int]) -> Iterator[Check]:
     yield (f"{name}.max_new_tokens", s.max_new_tokens >= 1, "at least 1")
     yield (f"{name}.seed", s.seed >= 0, "0 or more")
     yield (f"{name}.backend", s.backend in BACKENDS, " | ".join(BACKENDS))
-    yield (f"{name}.stop", s.stop in STOPS, " | ".join(STOPS))
+    stops = GROW_STOPS if name == "grow" else STOPS
+    yield (f"{name}.stop", s.stop in stops, " | ".join(stops))
 
 
 def _score_checks(s: Any) -> Iterator[Check]:

@@ -147,6 +147,12 @@ class Branch:
     ``golden[:Tree.node_prefix_chars[node_index]] + text``. A deeper branch continues its ``parent`` (an index into
     ``Tree.branches``) after the parent's first ``offset`` tokens (``offset_chars`` characters). ``index`` is its
     number among its K siblings; ``line`` the 1-based line of the whole program at which it forks.
+
+    A local branch (``grow.stop=statement``) rewrites the node's statement only: ``text`` is that statement (ending
+    with the golden whitespace before the resume point) and the golden code resumes after it, at character
+    ``resume_chars`` of ``Task.golden`` (token ``resume_token`` of ``Tree.golden_token_ids``), so its whole program
+    is ``golden[:node_prefix_chars] + text + golden[resume_chars:]`` and its tokens continue with
+    ``golden_token_ids[resume_token:]``. Both are None for a branch that runs to the end of the function.
     """
 
     node_index: int
@@ -159,6 +165,8 @@ class Branch:
     offset: int = 0
     offset_chars: int = 0
     line: int | None = None
+    resume_chars: int | None = None
+    resume_token: int | None = None
 
 
 @dataclass(frozen=True)
@@ -244,6 +252,9 @@ class PreferencePair:
     node_index: int | None = None  # index of the risk node in its Tree
     chosen_id: str | None = None  # "golden", or the candidate id of a verified branch used as chosen
     rejected_id: str | None = None  # candidate id of the rejected branch (``<task_id>/n<node>/b<branch>``)
+    # Local branches: tokens of each continuation up to where it rejoins the golden code (None: it never does).
+    chosen_region_tokens: int | None = None
+    rejected_region_tokens: int | None = None
 
 
 Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite, Candidate]

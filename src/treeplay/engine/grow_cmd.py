@@ -82,7 +82,7 @@ def run_grow(args: argparse.Namespace) -> int:
     tasks = load_jsonl(args.tasks, Task)[index::total]
     nodes = load_jsonl(args.nodes, RiskNode)
     backend, tokenizer = build_backend(grow.backend, model.name, adapter=model.adapter, dtype=model.dtype,
-                                       device=model.device, endpoint=grow.endpoint)
+                                       device=model.device, endpoint=grow.endpoint, max_batch=grow.max_batch)
     oracle = None
     if grow.depth > 1:
         from functools import partial
@@ -109,11 +109,13 @@ def _params(grow: Any, prompt_format: str) -> Any:
     from treeplay.engine.rollout import GrowParams
 
     check_sampling("grow", section=grow, n=("width", grow.width), prompt_format=prompt_format,
-                   extra=[("grow.depth", grow.depth >= 1, "at least 1")])
+                   extra=[("grow.depth", grow.depth >= 1, "at least 1"),
+                          ("grow.depth", grow.depth == 1 or grow.stop != "statement",
+                           "1 with grow.stop=statement (a local branch is a whole program; it is not grown again)")])
     sampling = SamplingParams(width=grow.width, temperature=grow.temperature, top_p=grow.top_p,
                               max_new_tokens=grow.max_new_tokens)
     return GrowParams(sampling=sampling, depth=grow.depth, stop=grow.stop, seed=grow.seed,
-                      prompt_format=prompt_format)
+                      prompt_format=prompt_format, max_batch=grow.max_batch)
 
 
 def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format: str,
@@ -122,12 +124,13 @@ def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format
     the key. ``n`` is the (key, value) of the samples per fork; ``extra`` more (key, ok, expected) checks."""
     from treeplay.engine.prompts import FORMATS
 
+    stops = ("function", "statement", "none") if name == "grow" else ("function", "none")
     checks = [(f"{name}.{n[0]}", n[1] >= 1, "at least 1"),
               (f"{name}.max_new_tokens", section.max_new_tokens >= 1, "at least 1"),
               (f"{name}.temperature", section.temperature >= 0, "0 (greedy) or more"),
               (f"{name}.top_p", 0 < section.top_p <= 1, "in (0, 1]"),
               (f"{name}.backend", section.backend in ("hf", "openai"), "hf or openai"),
-              (f"{name}.stop", section.stop in ("function", "none"), "function or none"),
+              (f"{name}.stop", section.stop in stops, " or ".join(stops)),
               ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS)), *extra]
     for key, ok, expected in checks:
         if not ok:
@@ -138,7 +141,7 @@ def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format
 
 
 def build_backend(backend: str, model_name: str, *, adapter: str | None = None, dtype: str = "auto",
-                  device: str = "auto", endpoint: str | None = None) -> tuple[Any, Any]:
+                  device: str = "auto", endpoint: str | None = None, max_batch: int = 64) -> tuple[Any, Any]:
     """(backend, tokenizer) for ``grow.backend``: the hf engine on a loaded model, or an OpenAI-compatible server
     (which needs only the model's tokenizer locally)."""
     if backend == "openai":
@@ -151,4 +154,4 @@ def build_backend(backend: str, model_name: str, *, adapter: str | None = None, 
     from treeplay.engine.loading import load_model
 
     loaded = load_model(model_name, adapter=adapter, dtype=dtype, device=device, merge_adapter=True)
-    return HFBackend(loaded.model, loaded.tokenizer), loaded.tokenizer
+    return HFBackend(loaded.model, loaded.tokenizer, max_batch=max_batch), loaded.tokenizer

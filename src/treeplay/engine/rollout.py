@@ -30,6 +30,7 @@ from typing import Any
 
 from treeplay.engine.backends import BranchBackend, BranchRequest, Fork, Sampled, SamplingParams, derive_seed
 from treeplay.engine.prompts import PromptParts, build_prompt
+from treeplay.engine.statements import make_statement_rule, statement_end
 from treeplay.engine.stops import make_stop_rule
 from treeplay.engine.tokens import first_token_at, line_at, line_start, token_char_starts
 from treeplay.errors import DataError
@@ -49,6 +50,7 @@ class GrowParams:
     stop: str = "function"
     seed: int = 0
     prompt_format: str = "auto"
+    max_batch: int = 64  # rows (forks x width) decoded together: the branches of several tasks share a batch
 
     def describe(self, backend: str) -> dict[str, Any]:
         s = self.sampling
@@ -81,9 +83,36 @@ def grow_tree(task: Task, nodes: Sequence[RiskNode], backend: BranchBackend, tok
     if task.golden is None:
         raise DataError(f"task {task.id} has no golden path to grow a tree from",
                         fix="give the task a golden (secure) program, or leave it out of the tasks file")
+    plan = plan_tree(task, nodes, tokenizer, params)
+    branches: list[Branch] = []
+    for i, sampled in enumerate(backend.branch(plan.request)):
+        branches += _branches(plan, i, sampled, tokenizer, stats)
+    return finish_tree(plan, branches, backend, tokenizer, params, iteration=iteration, model_name=model_name,
+                       oracle=oracle, stats=stats)
+
+
+@dataclass(frozen=True)
+class TreePlan:
+    """A task's tree before decoding: its prompt, its placed nodes and the request that grows their branches."""
+
+    task: Task
+    parts: PromptParts
+    placed: tuple[_Placed, ...]
+    request: BranchRequest
+
+
+def plan_tree(task: Task, nodes: Sequence[RiskNode], tokenizer: Any, params: GrowParams) -> TreePlan:
+    """Place the nodes of ``task`` (k_v, and in statement mode where the golden code resumes) and build the
+    request for their branches; nothing is decoded yet (``grow_trees`` batches the requests of several tasks)."""
+    if task.golden is None:
+        raise DataError(f"task {task.id} has no golden path to grow a tree from",
+                        fix="give the task a golden (secure) program, or leave it out of the tasks file")
     parts = build_prompt(task, tokenizer, params.prompt_format)
+    if params.stop == "statement" and parts.golden_text != task.golden:
+        raise DataError(f"task {task.id}: the tokenizer does not reproduce the golden code, so local branches "
+                        "(grow.stop=statement) cannot splice it back", fix="use grow.stop=function with this model")
     nodes = sorted(nodes, key=lambda n: (n.char_offset, n.line))
-    placed = [_place(node, task, parts) for node in nodes]
+    placed = tuple(_place(node, task, parts, params.stop) for node in nodes)
     forks = []
     for i, p in enumerate(placed):
         stop = partial(make_stop_rule, task.language, parts.golden_text[:p.chars],
@@ -92,9 +121,14 @@ def grow_tree(task: Task, nodes: Sequence[RiskNode], backend: BranchBackend, tok
                           seed=derive_seed(params.seed, task.id, i), make_stop=stop))
     request = BranchRequest(ids=parts.prompt_ids + parts.golden_ids, text=parts.prompt_text + parts.golden_text,
                             forks=tuple(forks), sampling=params.sampling)
-    branches: list[Branch] = []
-    for i, sampled in enumerate(backend.branch(request)):
-        branches += _branches(sampled, stats, node_index=i, line=placed[i].node.line)
+    return TreePlan(task, parts, placed, request)
+
+
+def finish_tree(plan: TreePlan, branches: list[Branch], backend: BranchBackend, tokenizer: Any, params: GrowParams,
+                *, iteration: int = 0, model_name: str = "", oracle: BranchOracle | None = None,
+                stats: GrowStats | None = None) -> Tree:
+    """The Tree of a plan whose branches were decoded (and grown deeper with ``oracle`` when ``depth > 1``)."""
+    task, parts, placed = plan.task, plan.parts, plan.placed
     if oracle is not None and params.depth > 1:
         _grow_deeper(task, parts, placed, branches, backend, tokenizer, params, oracle, stats)
     return Tree(task_id=task.id, iteration=iteration, prompt_token_ids=parts.prompt_ids,
@@ -110,10 +144,16 @@ class _Placed:
     k: int  # k_v: golden tokens before the fork
     chars: int  # golden characters those k tokens decode to
     offset: int  # where the node's line starts in the golden text
+    resume: int | None = None  # statement mode: the golden token the code resumes at after the node's statement
+    resume_chars: int | None = None  # ... and the character it starts at
+    gap: str = ""  # golden text between the statement's end and that token (a branch's statement ends with it)
 
 
-def _place(node: RiskNode, task: Task, parts: PromptParts) -> _Placed:
-    """Map a risk node to k_v: the first golden token that starts at or after the start of the node's line."""
+def _place(node: RiskNode, task: Task, parts: PromptParts, stop: str = "function") -> _Placed:
+    """Map a risk node to k_v: the first golden token that starts at or after the start of the node's line.
+
+    In statement mode also where the golden code resumes: the first golden token that starts at or after the end
+    of the node's statement (``statements.statement_end``), so both sides of a pair share the tokens after it."""
     text = parts.golden_text
     if text == task.golden:
         if not 0 <= node.char_offset <= len(text):
@@ -124,15 +164,53 @@ def _place(node: RiskNode, task: Task, parts: PromptParts) -> _Placed:
         offset = line_start(text, node.line)
     k = first_token_at(parts.golden_starts, offset)
     chars = parts.golden_starts[k] if k < len(parts.golden_starts) else len(text)
-    return _Placed(dataclasses.replace(node, token_position=k), k, chars, offset)
+    placed = _Placed(dataclasses.replace(node, token_position=k), k, chars, offset)
+    if stop != "statement":
+        return placed
+    end = max(statement_end(task.language, text, offset), chars)
+    resume = first_token_at(parts.golden_starts, end)
+    resume_chars = parts.golden_starts[resume] if resume < len(parts.golden_starts) else len(text)
+    return dataclasses.replace(placed, resume=resume, resume_chars=resume_chars, gap=text[end:resume_chars])
 
 
-def _branches(sampled: Sequence[Sampled], stats: GrowStats | None, **fields: Any) -> list[Branch]:
+def _branches(plan: TreePlan, node_index: int, sampled: Sequence[Sampled], tokenizer: Any,
+              stats: GrowStats | None) -> list[Branch]:
+    """The Branch records of one node's samples (in statement mode, spliced: ``splice_statement``)."""
     if stats is not None:
         stats.branches += len(sampled)
         stats.tokens += sum(s.generated for s in sampled)
-    return [Branch(token_ids=s.token_ids, text=s.text, finish_reason=s.finish_reason, index=k, **fields)
-            for k, s in enumerate(sampled)]
+    p = plan.placed[node_index]
+    out = []
+    for k, s in enumerate(sampled):
+        ids, text = s.token_ids, s.text
+        if p.resume is not None:
+            context = plan.parts.prompt_ids + plan.parts.golden_ids[:p.k]
+            ids, text = splice_statement(plan.task.language, plan.parts.golden_text[:p.chars], s, p.gap, tokenizer,
+                                         context)
+        out.append(Branch(node_index=node_index, token_ids=tuple(ids), text=text, finish_reason=s.finish_reason,
+                          index=k, line=p.node.line, resume_chars=p.resume_chars, resume_token=p.resume))
+    return out
+
+
+def splice_statement(language: str, before: str, sampled: Sampled, gap: str, tokenizer: Any,
+                     context_ids: Sequence[int]) -> tuple[tuple[int, ...], str]:
+    """(token ids, text) of a local branch as it is spliced: its statement up to its own end plus ``gap``.
+
+    The decoder keeps whole tokens, so the last one may reach past the statement (``"\\n   "`` takes the next
+    line's indentation): the tokens that end inside the statement are kept and the rest of the statement, followed
+    by the golden whitespace before the resume point, is encoded anew. A branch cut by EOS or the length limit is
+    an unfinished statement, kept as decoded (its program is then broken, as it should be).
+    """
+    cut = make_statement_rule(language, before).feed(sampled.text)
+    if cut is None:
+        return tuple(sampled.token_ids), sampled.text
+    starts, _ = token_char_starts(tokenizer, sampled.token_ids, context_ids)
+    ends = [*starts[1:], len(sampled.text)]
+    keep = next((i for i, end in enumerate(ends) if end > cut), len(ends))
+    kept_chars = ends[keep - 1] if keep else 0
+    tail = sampled.text[kept_chars:cut] + gap
+    tail_ids = tokenizer.encode(tail, add_special_tokens=False) if tail else []
+    return tuple(sampled.token_ids[:keep]) + tuple(tail_ids), sampled.text[:cut] + gap
 
 
 def _grow_deeper(task: Task, parts: PromptParts, placed: Sequence[_Placed], branches: list[Branch],
@@ -154,8 +232,12 @@ def _grow_deeper(task: Task, parts: PromptParts, placed: Sequence[_Placed], bran
             parent = branches[b]
             request, j, chars = _sub_request(parts, ids, code, parent, lines[0], tokenizer, task, params, b, depth)
             sampled = backend.branch(request)[0]
-            new = _branches(sampled, stats, node_index=parent.node_index, depth=depth, parent=b, offset=j,
-                            offset_chars=chars, line=lines[0])
+            if stats is not None:
+                stats.branches += len(sampled)
+                stats.tokens += sum(s.generated for s in sampled)
+            new = [Branch(token_ids=s.token_ids, text=s.text, finish_reason=s.finish_reason, index=k,
+                          node_index=parent.node_index, depth=depth, parent=b, offset=j, offset_chars=chars,
+                          line=lines[0]) for k, s in enumerate(sampled)]
             next_frontier += range(len(branches), len(branches) + len(new))
             branches += new
         frontier = next_frontier
@@ -197,8 +279,10 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
                oracle: BranchOracle | None = None, progress: bool = True) -> GrowStats:
     """Grow one tree per task that has a golden path and append it to ``out_path`` as soon as it is done.
 
-    Resumable: trees already in ``out_path`` are kept and their tasks skipped (a partial last line left by a crash
-    is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done.
+    The branches of several tasks decode as one batch (up to ``params.max_batch`` rows, whole tasks; a backend
+    with ``branch_many``): every branch draws from its own seeded generator, so the trees are the same as one task
+    at a time. Resumable: trees already in ``out_path`` are kept and their tasks skipped (a partial last line left
+    by a crash is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done.
     """
     from tqdm import tqdm
 
@@ -209,14 +293,39 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
     todo = [t for t in tasks if t.golden is not None and t.id not in done]
     stats = GrowStats(skipped=len(done))
     started = time.perf_counter()
+    many = getattr(backend, "branch_many", None)
     with tqdm(total=len(todo), desc="grow", unit="task", file=sys.stderr, disable=not progress,
               dynamic_ncols=True) as bar:
-        for task in todo:
-            tree = grow_tree(task, by_task.get(task.id, []), backend, tokenizer, params, iteration=iteration,
-                             model_name=model_name, oracle=oracle, stats=stats)
-            append_jsonl(out_path, tree)
-            stats.trees += 1
-            stats.seconds = time.perf_counter() - started
-            bar.set_postfix(branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}", refresh=False)
-            bar.update(1)
+        for chunk in _chunks(todo, by_task, params):
+            plans = [plan_tree(task, by_task.get(task.id, []), tokenizer, params) for task in chunk]
+            if many is not None and len(plans) > 1:
+                decoded = many([plan.request for plan in plans])
+            else:
+                decoded = [backend.branch(plan.request) for plan in plans]
+            for plan, samples in zip(plans, decoded, strict=True):
+                branches = [b for i, sampled in enumerate(samples) for b in _branches(plan, i, sampled, tokenizer,
+                                                                                       stats)]
+                tree = finish_tree(plan, branches, backend, tokenizer, params, iteration=iteration,
+                                   model_name=model_name, oracle=oracle, stats=stats)
+                append_jsonl(out_path, tree)
+                stats.trees += 1
+                stats.seconds = time.perf_counter() - started
+                bar.set_postfix(branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}", refresh=False)
+                bar.update(1)
     return stats
+
+
+def _chunks(tasks: Sequence[Task], by_task: Mapping[str, Sequence[RiskNode]],
+            params: GrowParams) -> Iterable[list[Task]]:
+    """Consecutive groups of whole tasks whose branches fit ``params.max_batch`` rows (a task alone may not)."""
+    chunk: list[Task] = []
+    rows = 0
+    for task in tasks:
+        need = len(by_task.get(task.id, ())) * params.sampling.width
+        if chunk and rows + need > params.max_batch:
+            yield chunk
+            chunk, rows = [], 0
+        chunk.append(task)
+        rows += need
+    if chunk:
+        yield chunk

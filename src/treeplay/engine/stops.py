@@ -49,8 +49,12 @@ def make_stop_rule(language: str, before: str, node_line: str = "", mode: str = 
     """The stop rule for a branch of ``language`` forked after ``before`` (code text up to the fork point)."""
     if mode == "none":
         return NoStop()
+    if mode == "statement":  # local branches: the node's statement only (engine/statements.py)
+        from treeplay.engine.statements import make_statement_rule
+
+        return make_statement_rule(language, before)
     if mode != "function":
-        raise ValueError(f"unknown stop mode {mode!r} (function | none)")
+        raise ValueError(f"unknown stop mode {mode!r} (function | statement | none)")
     if language == "python":
         return PythonStop(before, node_line)
     if language in BRACE_LANGUAGES:

@@ -37,7 +37,7 @@ from treeplay.eval.report import Row, Run, _iteration_dirs
 from treeplay.oracles.base import severity_at_least
 from treeplay.records import Candidate, Task, Tree, Verdict, from_dict, iter_json_lines, load_jsonl
 from treeplay.tree.golden import function_end, is_identical
-from treeplay.tree.leaves import Leaf, node_prefix, place_branches, task_of
+from treeplay.tree.leaves import Leaf, golden_statement, node_prefix, place_branches, program, task_of
 from treeplay.tree.pairs import classify
 
 LABELS = ("clean", "vulnerable", "broken", "identical", "unscored")
@@ -148,10 +148,11 @@ def branch_view(tree: Tree, task: Task, leaf: Leaf, placed: Sequence[Leaf], gold
     ``end``: the character where the function of the branch's node ends in the golden program."""
     assert task.golden is not None
     start = tree.nodes[leaf.node_index].line - 1  # every branch's program equals the golden code above it
-    last, hunks = branch_diff(golden, lines_of(leaf.code + leaf.branch.text), start, task.golden.count("\n", 0, end))
-    if leaf.branch.parent is None:  # what the pairs stage compares it with (tree.golden.golden_continuation)
+    last, hunks = branch_diff(golden, lines_of(program(leaf, task)), start, task.golden.count("\n", 0, end))
+    trunk = golden_statement(leaf, task)  # what the pairs stage compares it with (tree.pairs._trunk_text)
+    if trunk is None and leaf.branch.parent is None:
         trunk = task.golden[len(leaf.code):end]
-    else:
+    elif trunk is None:
         trunk = placed[leaf.branch.parent].branch.text[leaf.branch.offset_chars:]
     verdict = (verdicts or {}).get(leaf.id)
     if is_identical(leaf.branch.text, trunk, language=task.language, finish_reason=leaf.branch.finish_reason):

@@ -13,7 +13,8 @@ before its start; without ``node_prefix_chars``, ``RiskNode.char_offset``); a de
 its parent's code + ``parent.text[:offset_chars]``, and its tokens the parent's first ``offset`` tokens.
 
 A Candidate's ``completion`` continues ``Task.prefix``: it is the code before the fork minus the task's prefix,
-then the branch text.
+then the branch text, then, for a local branch (``grow.stop=statement``), the golden code after the statement it
+rewrote (``Branch.resume_chars``): every local branch is a whole program.
 """
 
 from __future__ import annotations
@@ -112,10 +113,33 @@ def task_of(tasks: Mapping[str, Task], tree: Tree) -> Task:
     return task
 
 
+def suffix(task: Task, branch: Branch) -> str:
+    """The golden code a local branch is spliced back into (``Branch.resume_chars``); empty for other branches."""
+    if branch.resume_chars is None:
+        return ""
+    golden = task.golden or ""
+    if not 0 <= branch.resume_chars <= len(golden):
+        raise DataError(f"task {task.id!r}: a branch resumes the golden code at character {branch.resume_chars}, "
+                        f"outside it ({len(golden)} characters)", fix="re-grow the tree (treeplay grow)")
+    return golden[branch.resume_chars:]
+
+
+def program(leaf: Leaf, task: Task) -> str:
+    """The whole program of a branch: the code before its fork, the branch, and (a local branch) the golden rest."""
+    return leaf.code + leaf.branch.text + suffix(task, leaf.branch)
+
+
+def golden_statement(leaf: Leaf, task: Task) -> str | None:
+    """What a local branch replaced: the golden text from its fork to where the golden code resumes (else None)."""
+    if leaf.branch.resume_chars is None or leaf.branch.parent is not None:
+        return None
+    return (task.golden or "")[len(leaf.code):leaf.branch.resume_chars]
+
+
 def tree_leaves(tree: Tree, task: Task) -> list[Candidate]:
-    """One Candidate per branch: the whole program ``task.prefix + completion`` = code before the fork + branch."""
-    return [Candidate(task_id=task.id, completion=leaf.code[len(task.prefix):] + leaf.branch.text,
-                      candidate_id=leaf.id) for leaf in place_branches(tree, task)]
+    """One Candidate per branch: the whole program ``task.prefix + completion`` (``program``)."""
+    return [Candidate(task_id=task.id, completion=program(leaf, task)[len(task.prefix):], candidate_id=leaf.id)
+            for leaf in place_branches(tree, task)]
 
 
 def leaves(trees: Sequence[Tree], tasks: Mapping[str, Task]) -> list[Candidate]:

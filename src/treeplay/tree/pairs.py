@@ -22,6 +22,11 @@ Tree layout (``treeplay grow``): ``prompt_token_ids`` + ``golden_token_ids`` is 
   deeper tree a branch of a branch forks from its parent's prefix: there the parent's own continuation plays
   the golden path's part, chosen or rejected by the parent's verdict.
 
+Local branches (``grow.stop=statement``) rewrite one statement and rejoin the golden code after it: chosen = the
+golden statement + the golden rest, rejected = the branch's statement + the same golden rest, both after the
+shared prefix; ``chosen_region_tokens`` / ``rejected_region_tokens`` count each side's tokens up to that rejoin
+point (``train.loss_tokens=region`` scores only those). A branch equal to the golden statement is ``identical``.
+
 Pair ``reason``: ``<chosen>><rejected>`` with chosen ``golden`` or ``secure_branch`` and rejected ``branch``
 (paper mode), ``vulnerable`` or ``broken``.
 """
@@ -35,9 +40,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from treeplay.errors import DataError
 from treeplay.records import PreferencePair, Task, Tree, Verdict, atomic_writer, write_jsonl
 from treeplay.tree.golden import golden_continuation, is_identical
-from treeplay.tree.leaves import Fork, Leaf, node_prefix, place_branches, task_of
+from treeplay.tree.leaves import Fork, Leaf, golden_statement, node_prefix, place_branches, suffix, task_of
 
 MODES = ("paper", "verified")
 COUNT_KEYS = ("trees", "branches", "pairs", "rejected", "secure", "vulnerable", "broken", "identical", "unscored",
@@ -61,12 +67,27 @@ class PairsResult:
 
 @dataclass(frozen=True)
 class _Path:
-    """One continuation after the shared prefix of a fork: the golden path or a branch."""
+    """One continuation after the shared prefix of a fork: the golden path or a branch. ``region``: its tokens up
+    to where it rejoins the golden code (local branches; None: it never does)."""
 
     id: str
     kind: str  # golden | secure_branch | branch | vulnerable | broken
     text: str
     token_ids: tuple[int, ...]
+    region: int | None = None
+
+
+def _branch_path(tree: Tree, task: Task, leaf: Leaf) -> _Path:
+    """A branch as a continuation: for a local branch, its statement then the golden code it rejoins."""
+    branch = leaf.branch
+    ids, region = tuple(branch.token_ids), None
+    if branch.resume_token is not None:
+        if not 0 <= branch.resume_token <= len(tree.golden_token_ids):
+            raise DataError(f"tree of task {tree.task_id!r}: a branch resumes at golden token {branch.resume_token}, "
+                            f"outside the golden tokens", fix="re-grow the tree (treeplay grow)")
+        region = len(ids)
+        ids += tuple(tree.golden_token_ids[branch.resume_token:])
+    return _Path(leaf.id, "branch", branch.text + suffix(task, branch), ids, region)
 
 
 def extract_pairs(trees: Sequence[Tree], tasks: Mapping[str, Task], *, mode: str = "paper",
@@ -105,7 +126,7 @@ def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdic
                                  finish_reason=leaf.branch.finish_reason)
         counts["identical"] += identical
         _, chosen, rejected = forks[leaf.fork]
-        path = _Path(leaf.id, "branch", leaf.branch.text, tuple(leaf.branch.token_ids))
+        path = _branch_path(tree, task, leaf)
         if mode == "paper":
             labels[leaf.index] = "branch"
             rejected.append(path)
@@ -135,7 +156,8 @@ def _trunk(tree: Tree, task: Task, leaf: Leaf, placed: Sequence[Leaf],
     assert task.golden is not None
     if leaf.branch.parent is None:
         chars, k = node_prefix(tree, task, leaf.node_index)
-        return [_Path("golden", "golden", task.golden[chars:], tuple(tree.golden_token_ids[k:]))], []
+        region = None if leaf.branch.resume_token is None else max(0, leaf.branch.resume_token - k)
+        return [_Path("golden", "golden", task.golden[chars:], tuple(tree.golden_token_ids[k:]), region)], []
     parent = placed[leaf.branch.parent]
     path = _Path(parent.id, labels.get(parent.index, "unscored"), parent.branch.text[leaf.branch.offset_chars:],
                  tuple(parent.branch.token_ids[leaf.branch.offset:]))
@@ -145,7 +167,11 @@ def _trunk(tree: Tree, task: Task, leaf: Leaf, placed: Sequence[Leaf],
 
 
 def _trunk_text(task: Task, leaf: Leaf, placed: Sequence[Leaf]) -> str:
-    """What a branch would repeat: the golden code to the end of its function, or its parent's continuation."""
+    """What a branch would repeat: the golden statement it rewrote (a local branch), the golden code to the end of
+    its function, or its parent's continuation."""
+    statement = golden_statement(leaf, task)
+    if statement is not None:
+        return statement
     if leaf.branch.parent is None:
         return golden_continuation(task, len(leaf.code))
     return placed[leaf.branch.parent].branch.text[leaf.branch.offset_chars:]
@@ -179,7 +205,7 @@ def _pair(tree: Tree, task: Task, leaf: Leaf, chosen: _Path, rejected: _Path, mo
         rejected=rejected.text, mode=mode, reason=f"{chosen.kind}>{rejected.kind}", node_line=leaf.line,
         shared_prefix_tokens=len(leaf.context_ids), chosen_token_ids=chosen.token_ids,
         rejected_token_ids=rejected.token_ids, node_index=leaf.node_index, chosen_id=chosen.id,
-        rejected_id=rejected.id)
+        rejected_id=rejected.id, chosen_region_tokens=chosen.region, rejected_region_tokens=rejected.region)
 
 
 def prompt_text(tree: Tree, task: Task) -> str:

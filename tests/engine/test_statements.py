@@ -1,0 +1,163 @@
+"""Local branches (grow.stop=statement): where a statement ends, and splicing the golden code back."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.engine.helpers import C_TASK, PY_TASK, nodes_at
+from treeplay.engine.backends import Sampled, SamplingParams
+from treeplay.engine.hf_backend import HFBackend
+from treeplay.engine.rollout import GrowParams, grow_trees, plan_tree, splice_statement
+from treeplay.engine.statements import statement_end
+from treeplay.engine.stops import make_stop_rule
+from treeplay.engine.tokens import Detokenizer, line_start
+from treeplay.records import Task, Tree, load_jsonl
+from treeplay.tree.leaves import tree_leaves
+from treeplay.tree.pairs import extract_pairs
+
+PY = ("def f(x):\n"                     # 1
+      "    if x > 1:\n"                 # 2
+      "        y = g(x,\n"              # 3
+      "              2)\n"              # 4
+      "        return y\n"              # 5
+      "    # done\n"                    # 6
+      "    return x + \\\n"             # 7
+      "        1\n"                     # 8
+      "\n"                              # 9
+      "def h():\n"                      # 10
+      "    pass\n")                     # 11
+C = ("int f(int x) {\n"                            # 1
+     "    int a[] = {1, 2};\n"                     # 2
+     "    for (int i = 0; i < x; i++) {\n"         # 3
+     "        a[0] += i; // add\n"                 # 4
+     "    }\n"                                     # 5
+     "    if (x) { return 1; } else { return 2; }\n"  # 6
+     "#define Y 1\n"                               # 7
+     "    return a[0];\n"                          # 8
+     "}\n")                                        # 9
+JS = ("function f(x) {\n"                 # 1
+      "  const y = x\n"                   # 2
+      "    .map(v => v + 1)\n"            # 3
+      "  if (y)\n"                        # 4
+      "    return y;\n"                   # 5
+      "  return `a;b` + z\n"              # 6
+      "}\n")                              # 7
+GO = ("func f(x int) int {\n"             # 1
+      "\ty := x +\n"                      # 2
+      "\t\t1\n"                           # 3
+      "\tif y > 2 {\n"                    # 4
+      "\t\treturn y\n"                    # 5
+      "\t}\n"                             # 6
+      "\treturn 0\n"                      # 7
+      "}\n")                              # 8
+
+
+def _statement(language: str, code: str, line: int) -> str:
+    start = line_start(code, line)
+    return code[start:statement_end(language, code, start)]
+
+
+@pytest.mark.parametrize("language, code, line, expected", [
+    ("python", PY, 3, "        y = g(x,\n              2)\n"),  # a logical line over two physical ones
+    ("python", PY, 2, "    if x > 1:\n        y = g(x,\n              2)\n        return y\n    # done\n"),  # header
+    ("python", PY, 1, PY[:PY.index("def h")]),  # a node on the def line: the whole function
+    ("python", PY, 7, "    return x + \\\n        1\n"),  # a backslash continuation
+    ("python", PY, 11, "    pass\n"),  # the last line of the program
+    ("c", C, 2, "    int a[] = {1, 2}"),  # an initialiser's braces close the statement; ';' is golden's
+    ("c", C, 3, "    for (int i = 0; i < x; i++) {\n        a[0] += i; // add\n    }"),  # a compound statement
+    ("c", C, 4, "        a[0] += i;"),  # the rest of the line (a comment) stays golden
+    ("c", C, 6, "    if (x) { return 1; }"),  # the else is the next statement
+    ("c", C, 7, "#define Y 1\n"),  # a preprocessor line
+    ("c", C, 8, "    return a[0];"),  # the last statement of a function
+    ("c", C, 9, "}"),  # a node on the closing brace
+    ("javascript", JS, 2, "  const y = x\n    .map(v => v + 1)\n"),  # the next line goes on with '.'
+    ("javascript", JS, 4, "  if (y)\n    return y;"),  # a control header waits for its body
+    ("javascript", JS, 6, "  return `a;b` + z\n"),  # an automatic semicolon; ';' in a template is text
+    ("go", GO, 2, "\ty := x +\n\t\t1\n"),  # a line ending in an operator goes on
+    ("go", GO, 4, "\tif y > 2 {\n\t\treturn y\n\t}"),  # a block
+    ("go", GO, 7, "\treturn 0\n"),  # the last line of a function
+])
+def test_statement_stop_rule_per_language(language: str, code: str, line: int, expected: str) -> None:
+    assert _statement(language, code, line) == expected
+
+
+def test_a_stream_cut_at_any_chunk_boundary_gives_the_same_statement() -> None:
+    start = line_start(PY, 2)
+    whole = statement_end("python", PY, start) - start
+    for size in (1, 2, 3, 7):
+        rule = make_stop_rule("python", PY[:start], mode="statement")
+        cut = None
+        for i in range(start, len(PY), size):
+            cut = rule.feed(PY[i:i + size])
+            if cut is not None:
+                break
+        assert cut == whole
+
+
+def _decode_until_cut(tokenizer, ids, k, make_stop):
+    """What the decoder keeps when the model writes the golden tokens from k on (whole tokens, cut by the rule)."""
+    detok, rule, kept = Detokenizer(tokenizer, ids[:k]), make_stop(), []
+    for token in ids[k:]:
+        kept.append(token)
+        delta = detok.push(token)
+        cut = rule.feed(delta) if delta else None
+        if cut is not None:
+            n = sum(1 for start in [0] + detok.ends[:-1] if start < cut)
+            return Sampled(tuple(kept[:n]), detok.text[:detok.ends[n - 1]] if n else "", "stop", len(kept))
+    detok.flush()
+    return Sampled(tuple(kept), detok.text, "eos", len(kept))
+
+
+@pytest.mark.parametrize("language, code", [("python", PY), ("c", C), ("javascript", JS), ("go", GO)])
+def test_splicing_reconstructs_the_golden_program_when_the_branch_repeats_the_statement(tiny_tokenizer, language,
+                                                                                      code) -> None:
+    task = Task(id="t", language=language, cwes=(), prompt="Write f.", golden=code)
+    params = GrowParams(sampling=SamplingParams(width=1, max_new_tokens=400), stop="statement")
+    lines = [n for n in range(1, code.count("\n") + 1) if code.split("\n")[n - 1].strip()]
+    plan = plan_tree(task, nodes_at(task, lines), tiny_tokenizer, params)
+    golden_ids = plan.parts.golden_ids
+    for p, fork in zip(plan.placed, plan.request.forks, strict=True):
+        prompt = len(plan.parts.prompt_ids)
+        sampled = _decode_until_cut(tiny_tokenizer, plan.request.ids, prompt + p.k, fork.make_stop)
+        ids, text = splice_statement(language, code[:p.chars], sampled, p.gap, tiny_tokenizer,
+                                     plan.request.ids[:prompt + p.k])
+        assert code[:p.chars] + text + code[p.resume_chars:] == code, (language, p.node.line)
+        assert tiny_tokenizer.decode(list(golden_ids[:p.k]) + list(ids) + list(golden_ids[p.resume:])) == code
+        assert text == code[p.chars:p.resume_chars]
+
+
+def test_local_branches_are_whole_programs_and_pairs_mark_their_regions(tiny, tmp_path) -> None:
+    model, tok = tiny
+    tasks = [PY_TASK, C_TASK]
+    nodes = nodes_at(PY_TASK, [6, 7, 12]) + nodes_at(C_TASK, [6, 7])
+    params = GrowParams(sampling=SamplingParams(width=2, max_new_tokens=24), seed=3, stop="statement")
+    grow_trees(tasks, nodes, HFBackend(model, tok), tok, params, tmp_path / "t.jsonl", progress=False)
+    trees = load_jsonl(tmp_path / "t.jsonl", Tree)
+    by_id = {t.id: t for t in tasks}
+    for tree in trees:
+        task = by_id[tree.task_id]
+        for branch, leaf in zip(tree.branches, tree_leaves(tree, task), strict=True):
+            assert branch.resume_chars is not None and branch.resume_token is not None
+            program = task.prefix + leaf.completion
+            start = tree.node_prefix_chars[branch.node_index]
+            assert program == task.golden[:start] + branch.text + task.golden[branch.resume_chars:]
+    result = extract_pairs(trees, by_id, mode="paper")
+    assert result.pairs
+    for pair in result.pairs:
+        assert pair.chosen_region_tokens is not None and pair.rejected_region_tokens is not None
+        chosen_rest = pair.chosen_token_ids[pair.chosen_region_tokens:]
+        rejected_rest = pair.rejected_token_ids[pair.rejected_region_tokens:]
+        assert chosen_rest == rejected_rest  # both sides rejoin the same golden tokens
+
+
+def test_batched_growth_across_tasks_equals_one_task_at_a_time(tiny, tmp_path) -> None:
+    model, tok = tiny
+    nodes = nodes_at(PY_TASK, [6, 7, 12]) + nodes_at(C_TASK, [6, 9])
+    for stop in ("function", "statement"):
+        base = GrowParams(sampling=SamplingParams(width=3, max_new_tokens=20), seed=11, stop=stop, max_batch=64)
+        single = GrowParams(sampling=base.sampling, seed=11, stop=stop, max_batch=1)
+        grow_trees([PY_TASK, C_TASK], nodes, HFBackend(model, tok), tok, base, tmp_path / f"{stop}-b.jsonl",
+                   progress=False)
+        grow_trees([PY_TASK, C_TASK], nodes, HFBackend(model, tok, max_batch=3), tok, single,
+                   tmp_path / f"{stop}-s.jsonl", progress=False)
+        assert (tmp_path / f"{stop}-b.jsonl").read_bytes() == (tmp_path / f"{stop}-s.jsonl").read_bytes()
