@@ -10,9 +10,16 @@ repeats, median:
 - ``per_branch`` (baseline b): one ``model.generate`` per branch.
 
 Every branch generates exactly ``--new-tokens`` tokens (EOS ignored, no stop rule), so throughput counts the same
-generated tokens for all three. Tasks: builtin Python tasks (default) or, with ``--quick``, one synthetic task
-with a short golden path. Writes benchmarks/results/bench_grow.json; the last line printed is
-``RESULT bench_grow ratio=<tree vs per_node> ratio_b=<tree vs per_branch> tokens_per_s=<tree> ...``.
+generated tokens for all three.
+
+Across tasks (``--cross-tasks N`` builtin tasks, default 8): ``grow_trees`` decoding the branches of several tasks
+in one batch (``grow.max_batch`` = 64 rows) against the same call one task at a time (``max_batch`` = 1: a task's
+own forks still decode together), same trees; reported as ``ratio_tasks``.
+
+Tasks: builtin Python tasks (default) or, with ``--quick``, one synthetic task with a short golden path. Writes
+benchmarks/results/bench_grow.json; the last line printed is
+``RESULT bench_grow ratio=<tree vs per_node> ratio_b=<tree vs per_branch> ratio_tasks=<batched across tasks vs
+one task at a time> tokens_per_s=<tree> ...``.
 
     .venv/bin/python benchmarks/bench_grow.py            # default model, CPU, about 6 minutes on one core
     .venv/bin/python benchmarks/bench_grow.py --quick    # under a minute
@@ -41,6 +48,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="one short synthetic task, fewer tokens (< 1 minute)")
     parser.add_argument("--tasks", type=int, default=1, help="builtin Python tasks to grow (default 1)")
+    parser.add_argument("--cross-tasks", type=int, default=None,
+                        help="builtin Python tasks for the across-tasks figure (default 8; quick 4)")
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens per branch (default 32; quick 8)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, median reported (3; quick 2)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
@@ -69,19 +78,19 @@ def load(args: argparse.Namespace):
     return model, loaded.tokenizer, f"random Llama {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B ({dtype})"
 
 
-def cases(args: argparse.Namespace):
+def cases(args: argparse.Namespace, count: int | None = None):
     """[(task, nodes)]: NODES risk nodes spread evenly over the lines after each task's prefix."""
     from treeplay.data.builtin import load_builtin
     from treeplay.engine.tokens import line_start
     from treeplay.records import RiskNode, Task
 
-    if args.quick:
+    if args.quick and count is None:
         body = "".join(f"    total += values[{i}] * {i + 1}\n" for i in range(5))
         golden = "def weighted(values):\n    total = 0\n" + body + "    return total\n"
         tasks = [Task(id="synthetic", language="python", cwes=(), prompt="Write weighted(values).", golden=golden)]
     else:
         python = [t for t in load_builtin() if t.language == "python" and t.golden]
-        tasks = sorted(python, key=lambda t: (abs(len(t.golden) - 1100), t.id))[:args.tasks]  # ~300 tokens
+        tasks = sorted(python, key=lambda t: (abs(len(t.golden) - 1100), t.id))[:count or args.tasks]  # ~300 tokens
     out = []
     for task in tasks:
         first = task.prefix.count("\n") + 1 if task.prefix else 2
@@ -103,6 +112,24 @@ def run_tree(model, tok, work, new_tokens):
     backend = HFBackend(model, tok)
     for task, nodes, _ in work:
         grow_tree(task, nodes, backend, tok, params, stats=stats)
+    return stats.tokens
+
+
+def run_tasks(model, tok, work, new_tokens, batched: bool):
+    """``grow_trees`` over every task: their branches in shared batches, or one task at a time."""
+    import tempfile
+
+    from treeplay.engine.backends import SamplingParams
+    from treeplay.engine.hf_backend import HFBackend
+    from treeplay.engine.rollout import GrowParams, grow_trees
+
+    sampling = SamplingParams(width=WIDTH, temperature=1.0, top_p=0.95, max_new_tokens=new_tokens, ignore_eos=True)
+    params = GrowParams(sampling=sampling, stop="none", max_batch=64 if batched else 1)
+    tasks = [task for task, _, _ in work]
+    nodes = [node for _, task_nodes, _ in work for node in task_nodes]
+    with tempfile.TemporaryDirectory() as tmp:
+        stats = grow_trees(tasks, nodes, HFBackend(model, tok, max_batch=64), tok, params, Path(tmp) / "trees.jsonl",
+                           progress=False)
     return stats.tokens
 
 
@@ -144,6 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     args.repeats = args.repeats or (2 if args.quick else 3)
     import torch
 
+    os.environ["TREEPLAY_THREADS"] = "1"  # the thread governor keeps the benchmark's single thread
     torch.set_num_threads(1)
     model, tok, description = load(args)
     work = prepare(tok, cases(args))
@@ -170,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
     if len(set(tokens.values())) != 1:
         raise SystemExit(f"methods generated different token counts: {tokens}")
     tps = {m: tokens[m] / statistics.median(times[m]) for m in methods}
+    across = cross_tasks(model, tok, args, new_tokens)
     result = {
         "name": "bench_grow", "model": description, "device": args.device, "threads": torch.get_num_threads(),
         "torch": torch.__version__, "python": platform.python_version(), "quick": args.quick,
@@ -178,13 +207,33 @@ def main(argv: list[str] | None = None) -> int:
         "generated_tokens": tokens["tree"], "repeats": args.repeats, "seconds": times,
         "median_seconds": {m: statistics.median(times[m]) for m in methods}, "tokens_per_s": tps,
         "ratio": tps["tree"] / tps["per_node"], "ratio_b": tps["tree"] / tps["per_branch"],
+        "across_tasks": across, "ratio_tasks": across["ratio"],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"RESULT bench_grow ratio={result['ratio']:.2f} ratio_b={result['ratio_b']:.2f} "
-          f"tokens_per_s={tps['tree']:.1f} tokens_per_s_per_node={tps['per_node']:.1f} "
-          f"tokens_per_s_per_branch={tps['per_branch']:.1f}")
+          f"ratio_tasks={across['ratio']:.2f} tokens_per_s={tps['tree']:.1f} "
+          f"tokens_per_s_per_node={tps['per_node']:.1f} tokens_per_s_per_branch={tps['per_branch']:.1f} "
+          f"tokens_per_s_across_tasks={across['tokens_per_s']['batched']:.1f}")
     return 0
+
+
+def cross_tasks(model, tok, args: argparse.Namespace, new_tokens: int) -> dict:
+    """Tokens/s of growth batched across tasks vs one task at a time, same work, interleaved repeats, median."""
+    work = prepare(tok, cases(args, args.cross_tasks or (4 if args.quick else 8)))
+    run_tasks(model, tok, work[:1], 1, batched=True)  # warm-up
+    times: dict[str, list[float]] = {"batched": [], "one_task": []}
+    tokens: dict[str, int] = {}
+    for r in range(args.repeats):
+        for name in (["batched", "one_task"] if r % 2 == 0 else ["one_task", "batched"]):
+            started = time.perf_counter()
+            tokens[name] = run_tasks(model, tok, work, new_tokens, batched=name == "batched")
+            times[name].append(time.perf_counter() - started)
+            print(f"repeat {r + 1}/{args.repeats} {name:<10} {times[name][-1]:7.2f} s "
+                  f"{tokens[name] / times[name][-1]:8.1f} tokens/s (across {len(work)} tasks)", file=sys.stderr)
+    tps = {m: tokens[m] / statistics.median(times[m]) for m in times}
+    return {"tasks": len(work), "generated_tokens": tokens["batched"], "seconds": times, "tokens_per_s": tps,
+            "ratio": tps["batched"] / tps["one_task"]}
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -53,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "model branch there, learn from its own mistakes, and measure security honestly.")
     parser.add_argument("--version", action="version", version=f"treeplay {__version__}")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks on errors")
+    parser.add_argument("--threads", type=int, metavar="N",
+                        help="torch threads for this run (default: the cores other processes leave free, checked "
+                             "again as they come and go; or $TREEPLAY_THREADS)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_data(sub)
     for module, builder in STAGES:
@@ -175,6 +179,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "threads", None) is not None:
+        if args.threads < 1:
+            print("treeplay: error: --threads: must be at least 1\n  fix: pass --threads 1 or more", file=sys.stderr)
+            return 2
+        os.environ["TREEPLAY_THREADS"] = str(args.threads)  # read by treeplay.threads, here and in child stages
     try:
         return int(args.func(args) or 0)
     except TreeplayError as err:

@@ -33,6 +33,7 @@ from transformers.cache_utils import Cache, DynamicLayer
 from treeplay.engine.backends import BranchRequest, Sampled, check_forks, derive_seed, group_forks
 from treeplay.engine.tokens import Detokenizer
 from treeplay.errors import ModelError
+from treeplay.threads import GOVERNOR
 
 KV = list[tuple[torch.Tensor, torch.Tensor]]
 
@@ -91,6 +92,7 @@ class HFBackend:
             positions = torch.tensor([n for n in lengths for _ in range(width)], device=self.device)
             logits = torch.stack([e.first for e in entries]).repeat_interleave(width, dim=0)
             while True:
+                GOVERNOR.tick()  # give cores back when other work starts, take them again when it ends
                 tokens = sample_next(logits, sp.temperature, sp.top_p, [rows[a].generator for a in active]).tolist()
                 keep = [j for j, a in enumerate(active)
                         if rows[a].add(tokens[j], self.eos_ids, sp)]

@@ -227,6 +227,9 @@ def load_model(name: str = DEFAULT_MODEL, *, adapter: str | None = None, dtype: 
     ``merge_adapter`` folds it into the weights too (faster generation; keep it unmerged to train it further).
     The model is returned in eval mode on ``device`` in ``dtype``.
     """
+    from treeplay.threads import GOVERNOR
+
+    GOVERNOR.tick(force=True)  # this process's share of the cores, before the first heavy operation
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     name, adapter = _split_adapter_name(name, adapter)

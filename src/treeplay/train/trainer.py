@@ -35,6 +35,7 @@ from typing import Any
 import torch
 
 from treeplay.errors import ConfigError, DataError, UsageError
+from treeplay.threads import GOVERNOR
 from treeplay.train import checkpoint as ckpt
 from treeplay.train.data import PairGroup
 from treeplay.train.losses import LOSSES, preference_loss
@@ -293,6 +294,7 @@ class _Loop:
         with tqdm(total=self.plan.total_steps, initial=state["global_step"], desc=f"train {self.params.method}",
                   unit="step", file=sys.stderr, disable=not (progress and main), dynamic_ncols=True) as bar:
             for step in range(state["global_step"], self.plan.total_steps):
+                GOVERNOR.tick()  # this process's share of the cores, as other runs start and end
                 row = {"step": step + 1, "epoch": round((step + 1) / self.plan.steps_per_epoch, 4),
                        **self.step(self.plan.window(step))}
                 epoch, in_epoch = divmod(step + 1, self.plan.steps_per_epoch)
