@@ -163,6 +163,8 @@ def _place(node: RiskNode, task: Task, parts: PromptParts, stop: str = "function
     else:  # a tokenizer that does not round-trip the text (normalisation): lines still match
         offset = line_start(text, node.line)
     k = first_token_at(parts.golden_starts, offset)
+    if stop == "statement":
+        k = _statement_fork(parts.golden_starts, text, offset, k)
     chars = parts.golden_starts[k] if k < len(parts.golden_starts) else len(text)
     placed = _Placed(dataclasses.replace(node, token_position=k), k, chars, offset)
     if stop != "statement":
@@ -171,6 +173,23 @@ def _place(node: RiskNode, task: Task, parts: PromptParts, stop: str = "function
     resume = first_token_at(parts.golden_starts, end)
     resume_chars = parts.golden_starts[resume] if resume < len(parts.golden_starts) else len(text)
     return dataclasses.replace(placed, resume=resume, resume_chars=resume_chars, gap=text[end:resume_chars])
+
+
+def _statement_fork(starts: Sequence[int], text: str, offset: int, k: int) -> int:
+    """A local branch forks after the node line's indentation: it rewrites the statement at its place.
+
+    The fork is the last token that starts within the indentation (``"   "`` + ``" return"``: before ``" return"``,
+    so the branch writes the keyword with its last space), else the first token at or after the line start (a
+    token that straddles the line start already holds the indentation).
+    """
+    line = text[offset:text.find("\n", offset) if "\n" in text[offset:] else len(text)]
+    code = offset + len(line) - len(line.lstrip(" \t"))
+    if code == offset or code >= len(text):
+        return k
+    fork = k
+    while fork + 1 < len(starts) and starts[fork + 1] <= code:
+        fork += 1
+    return fork if k < len(starts) and starts[k] <= code else k
 
 
 def _branches(plan: TreePlan, node_index: int, sampled: Sequence[Sampled], tokenizer: Any,
