@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import re
 
+from treeplay.engine.stops import python_string_char
+
 BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _NEWLINE_ENDS = frozenset({"javascript", "go"})  # automatic semicolons
 _CONTINUES = set(",+-*/%&|^=<>!?:.([{\\")  # a line ending in one of these goes on
@@ -143,17 +145,7 @@ class PythonStatement(_Scanner):
         if self.comment:
             return
         if self.quote:
-            if self.escape:
-                self.escape = False
-            elif ch == "\\":
-                self.escape = True
-            elif len(self.quote) == 1 and ch == self.quote:
-                if i - 1 == self.quote_open_end:
-                    self.last_empty = (i, ch)
-                self.quote = ""
-            elif len(self.quote) == 3 and ch == self.quote[0] and i - 2 > self.quote_open_end \
-                    and text[i - 2:i + 1] == self.quote:
-                self.quote = ""
+            python_string_char(self, text, i, ch)
             return
         if ch == "#":
             self.comment = True
