@@ -5,8 +5,12 @@ nodes, 4 branches per node (``train_data.py``; cached, so a re-run grows nothing
 rejected against the golden path), 16 pairs per tree. One optimizer step per tree, one epoch, each way
 (``train_steps.py``):
 
-- ``packed`` (treeplay TSP): the tree as one packed trie sequence, one forward + backward; reference log-probs
-  precomputed once per iteration as treeplay does (not timed; the one-off cost is ``ref_seconds``);
+- ``packed`` (treeplay TSP): the tree as one packed trie sequence, one forward + backward, with the trainer's
+  memory settings (vocabulary logits 256 positions at a time, attention in blocks of queries, selective activation
+  checkpointing); reference log-probs precomputed once per iteration as treeplay does (not timed; the one-off
+  cost is ``ref_seconds``);
+- ``packed_plain``: the same packed pass with all logits at once, one attention call and every activation kept
+  (treeplay before its memory work): ``vs_plain`` is what the memory settings cost or save in time;
 - ``pairwise``: the same, each pair's two sequences run on their own, same precomputed reference;
 - ``trl``: ``trl.DPOTrainer`` on the pairs as text (prompt = pair prompt + prefix; its own tokenization, EOS
   appended), its default reference handling (a reference forward every step), batch = the 16 pairs of a tree,
@@ -31,8 +35,13 @@ N = parameters (the tied embedding counted once, as the LM-head matmul); T_train
 timed steps (padded, TRL); attention-score FLOPs left out; peak = the GPU's dense bf16 peak (H100/H200 SXM 989
 TFLOP/s, A100 312). Logits computed only where scored make it a slight overestimate.
 
-    .venv/bin/python benchmarks/bench_train.py            # 2 trees, 3 repeats: 10-11 minutes on one thread
-    .venv/bin/python benchmarks/bench_train.py --quick    # 8 pairs of 1 tree, 2 repeats: about 2 minutes
+Memory (``train_memory``): the peak resident set of a fresh process running one epoch, per layout and per loss
+(preference: dpo, spin and tsp; sft), for the CPU model and for a random model of SmolLM2-135M's full shape under
+LoRA (``demo``: as ``treeplay demo`` trains); on a GPU ``torch.cuda.max_memory_allocated`` of each timed run.
+``mem_ratio`` = peak of ``packed_plain`` / peak of ``packed``.
+
+    .venv/bin/python benchmarks/bench_train.py            # 2 trees, 3 repeats, 11 memory runs: ~20 minutes
+    .venv/bin/python benchmarks/bench_train.py --quick    # 8 pairs of 1 tree, 2 repeats, 4 memory runs: ~4 min
     PYTHONPATH=src python benchmarks/bench_train.py --gpu-only   # the GPU section alone (no TRL or weights)
 """
 
@@ -58,6 +67,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import torch  # noqa: E402
 import train_data as data  # noqa: E402
+import train_memory  # noqa: E402
 import train_steps as steps  # noqa: E402
 
 from treeplay.train.packing import pack_pairs, packed_logps, pairs_logps_unpacked  # noqa: E402
@@ -122,6 +132,7 @@ def runners(init: Any, ref0: Any, groups: Sequence[Any], pad: int, device: Any,
     few_packs = [pack_pairs(few[0].pairs).to(device)]
     few_refs = steps.precompute_refs(ref0, few_packs)
     steps.packed_epoch(copy.deepcopy(init), few_packs, few_refs)
+    steps.packed_epoch(copy.deepcopy(init), few_packs, few_refs, plain=True)
     steps.pairwise_epoch(copy.deepcopy(init), few, few_refs)
     steps.padded_epoch(copy.deepcopy(init), ref0, [steps.padded_batch(few[0].pairs, pad, device)])
     sync(device)
@@ -137,6 +148,7 @@ def runners(init: Any, ref0: Any, groups: Sequence[Any], pad: int, device: Any,
         return prepare
 
     out = {"packed": fresh(lambda m: steps.packed_epoch(m, packs, refs)),
+           "packed_plain": fresh(lambda m: steps.packed_epoch(m, packs, refs, plain=True)),
            "pairwise": fresh(lambda m: steps.pairwise_epoch(m, groups, refs)),
            "padded": fresh(lambda m: steps.padded_epoch(m, ref0, batches))}
     if trl is not None:
@@ -149,17 +161,24 @@ def sync(device: Any) -> None:
         torch.cuda.synchronize()
 
 
-def interleaved(prepare: dict[str, Runner], repeats: int, device: Any, label: str) -> dict[str, list[float]]:
-    """Seconds of each method per repeat: ``prepare[m]()`` (untimed) returns the timed call; the order rotates."""
+def interleaved(prepare: dict[str, Runner], repeats: int, device: Any, label: str,
+                peaks: dict[str, float] | None = None) -> dict[str, list[float]]:
+    """Seconds of each method per repeat: ``prepare[m]()`` (untimed) returns the timed call; the order rotates.
+    On CUDA ``peaks[m]`` gets the most memory a run of ``m`` allocated (MiB)."""
     names, times = list(prepare), {m: [] for m in prepare}
+    cuda = torch.device(device).type == "cuda"
     for r in range(repeats):
         for name in names[r % len(names):] + names[:r % len(names)]:
             run = prepare[name]()
             sync(device)
+            if cuda:
+                torch.cuda.reset_peak_memory_stats(device)
             started = time.perf_counter()
             run()
             sync(device)
             times[name].append(time.perf_counter() - started)
+            if cuda and peaks is not None:
+                peaks[name] = max(peaks.get(name, 0.0), torch.cuda.max_memory_allocated(device) / 2**20)
             print(f"{label} repeat {r + 1}/{repeats} {name:<9} {times[name][-1]:8.2f} s", file=sys.stderr)
     return times
 
@@ -173,7 +192,8 @@ def summarise(times: dict[str, list[float]], n_pairs: int, tokens: dict[str, int
             "tokens_per_s": {m: tokens[m] / median[m] for m in median},
             "ratio": pps["packed"] / pps["trl"] if "trl" in pps else None,
             "ratio_incl_ref": median["trl"] / (median["packed"] + ref_s) if "trl" in pps else None,
-            "vs_pairwise": pps["packed"] / pps["pairwise"], "vs_padded": pps["packed"] / pps["padded"]}
+            "vs_pairwise": pps["packed"] / pps["pairwise"], "vs_padded": pps["packed"] / pps["padded"],
+            "vs_plain": pps["packed"] / pps["packed_plain"]}
 
 
 def first_step_losses(init: Any, ref0: Any, pairs: Sequence[Any]) -> dict[str, float]:
@@ -229,8 +249,9 @@ def cpu_section(args: argparse.Namespace, tmp: str) -> tuple[dict[str, Any], lis
     init, ref0 = (cpu_model(args.layers, args.hidden, seed=s) for s in (0, 1))
     no_trl = have_trl()
     prepare, _, ref_s = runners(init, ref0, groups, tokenizer.pad_token_id, "cpu", None)
-    tokens = {"packed": sum(pack_pairs(g.pairs).n_tokens for g in groups),
-              "pairwise": sum(g.n_tokens for g in groups), "padded": steps.padded_tokens(ours, batch)["padded"]}
+    packed_tokens = sum(pack_pairs(g.pairs).n_tokens for g in groups)
+    tokens = {"packed": packed_tokens, "packed_plain": packed_tokens, "pairwise": sum(g.n_tokens for g in groups),
+              "padded": steps.padded_tokens(ours, batch)["padded"]}
     result: dict[str, Any] = {
         "model": f"random Llama of SmolLM2-135M's shape, {args.layers} layers, width {args.hidden} "
                  f"({sum(p.numel() for p in init.parameters()) / 1e6:.1f}M parameters, vocabulary 49152, fp32)",
@@ -283,9 +304,11 @@ def gpu_section(args: argparse.Namespace, groups: Sequence[Any], tmp: str) -> di
     prepare, _, ref_s = runners(init, ref0, groups, 0, device, trl if no_trl is None else None)
     if no_trl is None:
         trl(copy.deepcopy(init), copy.deepcopy(ref0)).train()  # warm-up
-    tokens = {"packed": sum(pack_pairs(g.pairs).n_tokens for g in groups),
-              "pairwise": sum(g.n_tokens for g in groups), "padded": steps.padded_tokens(ours, batch)["padded"]}
-    flops = {"packed": 6 * n_params * tokens["packed"], "pairwise": 6 * n_params * tokens["pairwise"],
+    packed_tokens = sum(pack_pairs(g.pairs).n_tokens for g in groups)
+    tokens = {"packed": packed_tokens, "packed_plain": packed_tokens, "pairwise": sum(g.n_tokens for g in groups),
+              "padded": steps.padded_tokens(ours, batch)["padded"]}
+    flops = {"packed": 6 * n_params * tokens["packed"], "packed_plain": 6 * n_params * tokens["packed"],
+             "pairwise": 6 * n_params * tokens["pairwise"],
              "padded": 8 * n_params * tokens["padded"]}  # padded, TRL: + a reference forward every step
     if no_trl is None:
         tokens["trl"], flops["trl"] = tokens["padded"], flops["padded"]
@@ -296,7 +319,9 @@ def gpu_section(args: argparse.Namespace, groups: Sequence[Any], tmp: str) -> di
         "trl": no_trl or "trl on the token ids", "ref_seconds": ref_s, "tokens_per_epoch": tokens,
         "first_step_loss": first_step_losses(init, ref0, groups[0].pairs),
         "mfu_formula": "(6 N T_train + 2 N T_ref) / seconds / peak bf16; N = parameters, T = tokens run"}
-    result.update(summarise(interleaved(prepare, args.repeats, device, "gpu"), len(ours), tokens, ref_s))
+    peaks: dict[str, float] = {}
+    result.update(summarise(interleaved(prepare, args.repeats, device, "gpu", peaks), len(ours), tokens, ref_s))
+    result["peak_memory_mb"] = peaks  # torch.cuda.max_memory_allocated of each timed run (MiB)
     med = result["median_seconds"]
     name = result["device"]
     peak = next((v for k, v in PEAK_BF16.items() if k in name), None) if device.type == "cuda" else None
@@ -308,6 +333,20 @@ def gpu_section(args: argparse.Namespace, groups: Sequence[Any], tmp: str) -> di
 
 def fmt(value: float | None, digits: int = 2) -> str:
     return "nan" if value is None else f"{value:.{digits}f}"
+
+
+def memory_text(section: dict[str, Any]) -> str:
+    """The memory figures of the RESULT line: peak MiB of the packed pass with and without the memory settings,
+    on the CPU model and on the demo's shape (preference loss), and their ratios."""
+    parts = []
+    for model, prefix in (("bench", "mem"), ("demo", "demo_mem")):
+        layouts = section["peak_rss_mb"].get(model, {})
+        new, old = (layouts.get(layout, {}).get("preference", {}).get("peak_mb") for layout in ("packed",
+                                                                                               "packed_plain"))
+        ratio = section["plain_vs_packed"].get(model, {}).get("preference")
+        parts += [f"{prefix}_packed_mb={fmt(new, 0)}", f"{prefix}_plain_mb={fmt(old, 0)}",
+                  f"{prefix}_ratio={fmt(ratio)}"]
+    return " ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -323,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         groups = None
         if not args.gpu_only:
             result["cpu"], groups = cpu_section(args, tmp)
+            result["memory"] = train_memory.memory_section(args, with_trl=not args.quick and have_trl() is None)
         if args.gpu_only or torch.cuda.is_available():
             result["gpu"] = gpu_section(args, groups or data.read_shapes(data.SHAPES), tmp)
     output = args.output or RESULTS / f"{name}.json"
@@ -336,15 +376,17 @@ def main(argv: list[str] | None = None) -> int:
             ("ratio", fmt(gpu["ratio"])), ("vs_pairwise", fmt(gpu["vs_pairwise"])),
             ("vs_padded", fmt(gpu["vs_padded"])), ("pairs_per_s", fmt(gpu["pairs_per_s"]["packed"], 1)),
             ("tokens_per_s", fmt(gpu["tokens_per_s"]["packed"], 0)),
-            ("mfu_packed", fmt((gpu["mfu"] or {}).get("packed"), 3))))
+            ("mfu_packed", fmt((gpu["mfu"] or {}).get("packed"), 3)), ("vs_plain", fmt(gpu["vs_plain"])),
+            ("mem_packed_mb", fmt(gpu["peak_memory_mb"].get("packed"), 0)),
+            ("mem_plain_mb", fmt(gpu["peak_memory_mb"].get("packed_plain"), 0))))
     if cpu is None:
         print(f"RESULT {name} {gpu_text} pairs={gpu['pairs']}")
         return 0
     loss = cpu.get("loss_identical", {}).get("max_abs_diff")
     print(f"RESULT {name} ratio={fmt(cpu['ratio'])} vs_pairwise={fmt(cpu['vs_pairwise'])} "
           f"loss_diff={fmt(loss, 7)} pairs={cpu['pairs']} vs_padded={fmt(cpu['vs_padded'])} "
-          f"ratio_incl_ref={fmt(cpu.get('ratio_incl_ref'))} pairs_per_s={cpu['pairs_per_s']['packed']:.2f} {gpu_text}"
-          .rstrip())
+          f"ratio_incl_ref={fmt(cpu.get('ratio_incl_ref'))} pairs_per_s={cpu['pairs_per_s']['packed']:.2f} "
+          f"vs_plain={fmt(cpu['vs_plain'])} {memory_text(result['memory'])} {gpu_text}".rstrip())
     return 0
 
 

@@ -1,7 +1,10 @@
 """The training steps ``bench_train`` times: one optimizer step per tree, four ways, same loss and optimizer.
 
 - ``packed_epoch`` (treeplay TSP): the tree's pairs as one packed trie sequence with a tree attention mask, one
-  forward + backward; reference log-probs precomputed once per iteration (``precompute_refs``);
+  forward + backward, as treeplay's trainer runs it: vocabulary logits 256 positions at a time, attention in blocks
+  of queries, selective activation checkpointing (``plain=True``: all logits at once, one attention call, every
+  activation kept: treeplay before its memory work); reference log-probs precomputed once per iteration
+  (``precompute_refs``);
 - ``pairwise_epoch``: every pair on its own, its two sequences unpacked, one backward per pair (gradient
   accumulation over the tree), the same precomputed reference;
 - ``padded_epoch``: TRL's batch layout in plain PyTorch: the tree's chosen and rejected sequences right-padded into
@@ -15,12 +18,16 @@ All: sigmoid DPO, beta 0.1, summed completion log-probs, mean over the tree's pa
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
+from treeplay.train import memory
+from treeplay.train.attention import tree_attention
+from treeplay.train.logps import DEFAULT_CHUNK
 from treeplay.train.losses import preference_loss
 from treeplay.train.packing import SequencePair, packed_logps, pairs_logps_unpacked
 
@@ -48,15 +55,34 @@ def precompute_refs(ref: Any, packs: Sequence[Any]) -> list[torch.Tensor]:
         return [packed_logps(ref, packed) for packed in packs]
 
 
-def packed_epoch(model: Any, packs: Sequence[Any], refs: Sequence[torch.Tensor]) -> list[float]:
-    """One step per tree: one packed forward + backward. Returns the step losses."""
+def trainer_settings(model: Any, plain: bool = False) -> contextlib.ExitStack:
+    """What treeplay's trainer turns on around its steps (tree attention in blocks of queries, selective activation
+    checkpointing); nothing with ``plain``. The vocabulary chunks are ``packed_logps``'s own argument."""
+    stack = contextlib.ExitStack()
+    if not plain:
+        stack.enter_context(tree_attention(model))
+        stack.enter_context(memory.activation_checkpointing(model, "selective"))
+    return stack
+
+
+def packed_epoch(model: Any, packs: Sequence[Any], refs: Sequence[torch.Tensor] | None, *, plain: bool = False,
+                 sft: bool = False) -> list[float]:
+    """One step per tree: one packed forward + backward (``plain``: see the module docstring). The loss: sigmoid
+    DPO against ``refs``, or with ``sft`` the mean negative log-likelihood of the chosen tokens. Returns the step
+    losses."""
     opt, losses = fresh_optimizer(model), []
-    for packed, ref in zip(packs, refs, strict=True):
-        opt.zero_grad(set_to_none=True)
-        loss = dpo_mean(packed_logps(model, packed), ref)
-        loss.backward()
-        _step(model, opt)
-        losses.append(float(loss.detach()))
+    with trainer_settings(model, plain):
+        for packed, ref in zip(packs, refs or [None] * len(packs), strict=True):
+            opt.zero_grad(set_to_none=True)
+            logps = packed_logps(model, packed, None if plain else DEFAULT_CHUNK)
+            if sft:
+                scored = int((packed.score_seq % 2 == 0).sum())
+                loss = -logps[0::2].sum() / scored
+            else:
+                loss = dpo_mean(logps, ref)
+            loss.backward()
+            _step(model, opt)
+            losses.append(float(loss.detach()))
     return losses
 
 

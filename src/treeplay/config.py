@@ -98,6 +98,9 @@ class TrainConfig:
     max_pairs: int | None = None  # tsp: pack at most this many pairs of a tree per forward pass (memory)
     spin_samples: int = 1  # spin: programs the opponent samples per task (as grow.temperature/top_p/...)
     launcher: str | None = None  # selfplay: run train through this, e.g. "accelerate launch --config_file a.yaml"
+    logits_chunk: int | None = 256  # positions whose vocabulary logits exist at once, forward and backward (null: all)
+    checkpointing: str = "selective"  # selective | full | none: activations recomputed in the backward pass
+    heap_budget_mb: int | None = 256  # free heap memory a step may keep resident before it is trimmed (null: never)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from treeplay.errors import ConfigError
 # Named here without importing torch (train/losses.py LOSSES, train/trainer.py SCHEDULES; tests compare them).
 LOSSES = ("sigmoid", "ipo", "hinge")
 SCHEDULES = ("cosine", "linear", "constant")
+CHECKPOINTING = ("selective", "full", "none")  # train/memory.py CHECKPOINTING
 STOPS = ("function", "none")
 GROW_STOPS = ("function", "statement", "none")  # statement: local branches (engine/statements.py)
 BACKENDS = ("hf", "openai")
@@ -129,7 +130,8 @@ def _train_checks(t: Any) -> Iterator[Check]:
     for key in ("lora_r", "lora_alpha", "epochs", "batch_size", "grad_accum", "save_steps", "keep_checkpoints",
                 "spin_samples"):
         yield (f"train.{key}", getattr(t, key) >= 1, "at least 1")
-    for key in ("max_steps", "max_pairs"):
+    yield ("train.checkpointing", t.checkpointing in CHECKPOINTING, " | ".join(CHECKPOINTING))
+    for key in ("max_steps", "max_pairs", "logits_chunk", "heap_budget_mb"):
         yield (f"train.{key}", getattr(t, key) is None or getattr(t, key) >= 1, "null or at least 1")
     yield ("train.seed", t.seed >= 0, "0 or more")
     yield ("train.launcher", t.launcher is None or bool(t.launcher.strip()), "null or a command line")

@@ -46,6 +46,23 @@ def tree_groups_of_fixtures() -> tuple[list[Any], Any, Any]:
     return tree_groups(pairs, [tree], {"t": TASK}), pairs, tree
 
 
+def groups_for(method: str, tokenizer: Any) -> list[Any]:
+    """Training groups of ``method`` on TASKS (spin: hand-written samples; tsp: the fixture tree's pairs)."""
+    from treeplay.records import Candidate
+    from treeplay.train.data import program_groups, sample_programs, sft_groups
+
+    tasks = list(TASKS)
+    if method == "sft":
+        return sft_groups(tasks, tokenizer)
+    if method == "dpo":
+        return program_groups(tasks, tokenizer)
+    if method == "spin":
+        samples = [Candidate(task_id=t.id, completion="    return None\n") for t in tasks]
+        samples.append(Candidate(task_id="sql", completion="    pass\n"))
+        return program_groups(tasks, tokenizer, rejected=sample_programs(samples, tasks))
+    return tree_groups_of_fixtures()[0]
+
+
 def snapshot(model: Any) -> dict[str, Any]:
     """Every parameter, detached and copied, by name (PEFT's wrapper prefixes and LoRA layer names dropped)."""
     return {plain_name(n): p.detach().clone() for n, p in model.named_parameters()}

@@ -9,10 +9,10 @@ import shutil
 import pytest
 import torch
 
-from tests.train.helpers import TASKS, plain_name, save_tiny, snapshot, tree_groups_of_fixtures
+from tests.train.helpers import groups_for, plain_name, save_tiny, snapshot
 from treeplay.engine.loading import ADAPTER_INFO, load_model
 from treeplay.errors import ConfigError, DataError, ModelError
-from treeplay.train.data import program_groups, sample_programs, sft_groups
+from treeplay.train.data import program_groups
 from treeplay.train.reference import REF_FILE, read_reference
 from treeplay.train.trainer import DataPlan, TrainParams, train
 
@@ -22,24 +22,6 @@ FAST = dict(lr=3e-3, grad_accum=1, warmup_ratio=0.0, schedule="constant", save_s
 @pytest.fixture(scope="module")
 def base(tmp_path_factory):
     return str(save_tiny(tmp_path_factory.mktemp("tiny")))
-
-
-def groups_for(method, tokenizer):
-    tasks = list(TASKS)
-    if method == "sft":
-        return sft_groups(tasks, tokenizer)
-    if method == "dpo":
-        return program_groups(tasks, tokenizer)
-    if method == "spin":
-        samples = [_sample(t.id, "    return None\n") for t in tasks] + [_sample("sql", "    pass\n")]
-        return program_groups(tasks, tokenizer, rejected=sample_programs(samples, tasks))
-    return tree_groups_of_fixtures()[0]
-
-
-def _sample(task_id, completion):
-    from treeplay.records import Candidate
-
-    return Candidate(task_id=task_id, completion=completion)
 
 
 def rows(out):
@@ -75,6 +57,7 @@ def test_each_method_lowers_its_loss_and_trains_only_the_lora_adapter(base, tmp_
     state = json.loads((tmp_path / "out" / "trainer_state.json").read_text())
     assert state["finished"] and state["method"] == method and state["global_step"] == len(metrics)
     assert state["tokens_per_epoch"]["packed"] < state["tokens_per_epoch"]["unpacked"]
+    assert state["peak_memory_mb"] > 0  # the process's peak resident set (CPU), for the memory figures
 
 
 def test_full_fine_tune_changes_every_weight_and_saves_a_plain_model_folder(base, tmp_path):

@@ -28,6 +28,8 @@ from typing import Any
 
 import torch
 
+from treeplay.train.logps import DEFAULT_CHUNK, model_token_logps
+
 
 @dataclass(frozen=True)
 class SequencePair:
@@ -137,31 +139,26 @@ def _depth_first(children: list[dict[int, int]]) -> tuple[list[int], dict[int, i
     return order, parent_of, depth_of, size_of
 
 
-def packed_logps(model: Any, packed: PackedTree) -> torch.Tensor:
+def packed_logps(model: Any, packed: PackedTree, chunk: int | None = DEFAULT_CHUNK) -> torch.Tensor:
     """Summed completion log-probs of every sequence of ``packed``, from ONE forward pass: [S] float32.
 
     Logits are computed only at the parents of scored tokens (``logits_to_keep``), so the prompt and the golden
-    prefix cost attention and MLP but no vocabulary projection.
+    prefix cost attention and MLP but no vocabulary projection; and only ``chunk`` positions at a time, forward and
+    backward (``logps.model_token_logps``; None: all at once).
     """
     parents = packed.parent[packed.score_pos]  # [M] packed index whose logits predict each scored token
     keep, row = torch.unique(parents, sorted=True, return_inverse=True)  # [K], [M]
     dtype = next(model.parameters()).dtype
-    out = model(input_ids=packed.input_ids[None], position_ids=packed.position_ids[None],
-                attention_mask=packed.attention_mask(dtype), logits_to_keep=keep, use_cache=False)
-    targets = packed.input_ids[packed.score_pos]  # [M]
-    token_logps = _token_logps(out.logits[0], row, targets)  # [M]
+    token_logps = model_token_logps(model, keep=keep, row=row, targets=packed.input_ids[packed.score_pos],
+                                    chunk=chunk, input_ids=packed.input_ids[None],
+                                    position_ids=packed.position_ids[None],
+                                    attention_mask=packed.attention_mask(dtype))  # [M]
     seq = torch.zeros(2 * packed.n_pairs, dtype=token_logps.dtype, device=token_logps.device)
     return seq.index_add(0, packed.score_seq, token_logps)
 
 
-def _token_logps(logits: torch.Tensor, row: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """log softmax(logits[row[m]])[targets[m]] for every m, in float32: logits [K, V], row [M], targets [M]."""
-    logits = logits.float()
-    picked = logits[row, targets]  # [M]
-    return picked - torch.logsumexp(logits, dim=-1)[row]
-
-
-def sequence_logps(model: Any, context: Sequence[int], completion: Sequence[int]) -> torch.Tensor:
+def sequence_logps(model: Any, context: Sequence[int], completion: Sequence[int],
+                   chunk: int | None = DEFAULT_CHUNK) -> torch.Tensor:
     """Summed log-prob of ``completion`` after ``context``, one plain causal pass: a 0-d float32 tensor.
 
     The unpacked reference for ``packed_logps`` (and the pair-by-pair baseline): one sequence per call.
@@ -169,15 +166,14 @@ def sequence_logps(model: Any, context: Sequence[int], completion: Sequence[int]
     ids = torch.tensor([*context, *completion], dtype=torch.long, device=model.device)[None]
     start = len(context)
     keep = torch.arange(start - 1, ids.shape[1] - 1, device=ids.device)
-    out = model(input_ids=ids, logits_to_keep=keep, use_cache=False)
     row = torch.arange(len(completion), device=ids.device)
-    return _token_logps(out.logits[0], row, ids[0, start:]).sum()
+    return model_token_logps(model, keep=keep, row=row, targets=ids[0, start:], chunk=chunk, input_ids=ids).sum()
 
 
-def pairs_logps_unpacked(model: Any, pairs: Sequence[SequencePair]) -> torch.Tensor:
+def pairs_logps_unpacked(model: Any, pairs: Sequence[SequencePair], chunk: int | None = DEFAULT_CHUNK) -> torch.Tensor:
     """[S] = [2P] summed completion log-probs, every sequence run on its own (no sharing): the baseline."""
     out = []
     for pair in pairs:
-        out.append(sequence_logps(model, pair.context, pair.chosen))
-        out.append(sequence_logps(model, pair.context, pair.rejected))
+        out.append(sequence_logps(model, pair.context, pair.chosen, chunk))
+        out.append(sequence_logps(model, pair.context, pair.rejected, chunk))
     return torch.stack(out)

@@ -3,7 +3,8 @@
 DPO's loss (Rafailov et al. 2023, Eq. 7) compares the policy with a frozen reference pi_ref; in TSP (and SPIN) the
 reference is the previous iteration's model theta_{t-1}, i.e. the model exactly as loaded, before any update
 (with LoRA: before the adapter is added). Its log-probs never change during an iteration, so they are computed once
-in eval mode without gradients, one packed forward pass per group (``packing.packed_logps``), and written to
+in eval mode without gradients, one packed forward pass per group (``packing.packed_logps``, its vocabulary
+logits ``chunk`` positions at a time, as in training), and written to
 ``pairs.ref.jsonl`` in the run folder: a first line ``{"fingerprint": {...}}`` (model, adapters, dtype, sha256 of
 the training inputs) and one line per pair ``{"index", "key", "ref_chosen_logp", "ref_rejected_logp"}``. The
 reference model is never run during training, and a resumed run reads the file instead of recomputing it; a
@@ -27,6 +28,7 @@ import torch
 
 from treeplay.records import atomic_writer
 from treeplay.train.data import PairGroup
+from treeplay.train.logps import DEFAULT_CHUNK
 from treeplay.train.packing import pack_pairs, packed_logps
 
 REF_FILE = "pairs.ref.jsonl"
@@ -57,7 +59,8 @@ def inputs_sha256(groups: Sequence[PairGroup]) -> str:
 
 
 def compute_reference_logps(model: Any, groups: Sequence[PairGroup], device: Any,
-                            autocast: Callable[[], Any] = contextlib.nullcontext) -> dict[int, tuple[float, float]]:
+                            autocast: Callable[[], Any] = contextlib.nullcontext,
+                            chunk: int | None = DEFAULT_CHUNK) -> dict[int, tuple[float, float]]:
     """One packed forward pass per group, no gradients, eval mode: ``{pair index: (chosen, rejected)}``."""
     was_training = model.training
     model.eval()
@@ -65,7 +68,7 @@ def compute_reference_logps(model: Any, groups: Sequence[PairGroup], device: Any
     try:
         with torch.no_grad(), autocast():
             for group in groups:
-                logps = packed_logps(model, pack_pairs(group.pairs).to(device)).float().tolist()
+                logps = packed_logps(model, pack_pairs(group.pairs).to(device), chunk).float().tolist()
                 for p, index in enumerate(group.indices):
                     values[index] = (logps[2 * p], logps[2 * p + 1])
     finally:
@@ -74,7 +77,7 @@ def compute_reference_logps(model: Any, groups: Sequence[PairGroup], device: Any
 
 
 def load_or_compute_reference(path: str | Path, model: Any, groups: Sequence[PairGroup], fingerprint: Mapping[str, Any],
-                              accelerator: Any) -> ReferenceLogps:
+                              accelerator: Any, chunk: int | None = DEFAULT_CHUNK) -> ReferenceLogps:
     """The reference log-probs of ``groups``: read from ``path`` when its fingerprint matches, else computed (each
     rank a share, gathered) and written by rank 0."""
     path = Path(path)
@@ -85,7 +88,7 @@ def load_or_compute_reference(path: str | Path, model: Any, groups: Sequence[Pai
     from accelerate.utils import gather_object
 
     rank, world = accelerator.process_index, accelerator.num_processes
-    mine = compute_reference_logps(model, groups[rank::world], accelerator.device, accelerator.autocast)
+    mine = compute_reference_logps(model, groups[rank::world], accelerator.device, accelerator.autocast, chunk)
     values: dict[int, tuple[float, float]] = {}
     for part in (gather_object([mine]) if world > 1 else [mine]):
         values.update(part)

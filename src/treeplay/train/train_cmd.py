@@ -93,7 +93,8 @@ def run_train(args: argparse.Namespace) -> int:
         tokens = state["tokens_per_epoch"]
         print(f"trained {method} for {state['global_step']} steps on {state['pairs']} pairs in {state['groups']} "
               f"groups ({tokens['packed']} packed tokens per epoch instead of {tokens['unpacked']}) in "
-              f"{state['wall_s']:.1f} s -> {args.output}")
+              f"{state['wall_s']:.1f} s, peak memory {state.get('peak_memory_mb', float('nan')):.0f} MiB -> "
+              f"{args.output}")
     return 0
 
 

@@ -11,8 +11,10 @@ weighted exactly.
   log-probs of the model as loaded (theta_{t-1}), computed once before training (``reference``).
 - ``sft``: mean negative log-likelihood per golden token, -sum(chosen log-probs) / sum(chosen tokens) over the step.
 
-LoRA (PEFT, ``target_modules="all-linear"``) or full fine-tuning; AdamW; cosine, linear or constant schedule with
-warm-up (transformers' schedulers); gradient clipping; bf16 autocast on CUDA. The loop runs under
+Memory: vocabulary logits a chunk of positions at a time (``logps``), attention in blocks of queries
+(``attention``), activations recomputed and the heap bounded (``memory``). LoRA (PEFT,
+``target_modules="all-linear"``) or full fine-tuning; AdamW; cosine, linear or constant schedule with warm-up
+(transformers' schedulers); gradient clipping; bf16 autocast on CUDA. The loop runs under
 ``accelerate.Accelerator``, so ``accelerate launch`` runs it with DDP, FSDP or DeepSpeed: each rank takes
 ``order[rank::world]`` of the epoch's seeded permutation (padded by repeating so every rank does the same steps),
 and only rank 0 writes files. Runs resume from their latest checkpoint (``checkpoint``) to the same final
@@ -37,14 +39,19 @@ import torch
 from treeplay.errors import ConfigError, DataError, UsageError
 from treeplay.threads import GOVERNOR
 from treeplay.train import checkpoint as ckpt
+from treeplay.train import memory
+from treeplay.train.attention import tree_attention
 from treeplay.train.data import PairGroup
-from treeplay.train.losses import LOSSES, preference_loss
-from treeplay.train.packing import PackedTree, pack_pairs, packed_logps
+from treeplay.train.logps import DEFAULT_CHUNK
+from treeplay.train.losses import LOSSES
+from treeplay.train.objective import group_loss, group_weight
+from treeplay.train.packing import PackedTree, pack_pairs
+from treeplay.train.plan import DataPlan
 from treeplay.train.reference import REF_FILE, ReferenceLogps, inputs_sha256, load_or_compute_reference
 
 METHODS = ("sft", "dpo", "spin", "tsp")
 SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
-_NOT_IN_FINGERPRINT = ("save_steps", "keep_checkpoints")  # they change no parameter
+_NOT_IN_FINGERPRINT = ("save_steps", "keep_checkpoints", "logits_chunk", "checkpointing", "heap_budget_mb")
 
 
 @dataclass(frozen=True)
@@ -72,6 +79,9 @@ class TrainParams:
     seed: int = 0
     save_steps: int = 50
     keep_checkpoints: int = 2
+    logits_chunk: int | None = DEFAULT_CHUNK  # positions whose vocabulary logits exist at once (None: all)
+    checkpointing: str = "selective"  # selective | full | none: activations recomputed in backward (train.memory)
+    heap_budget_mb: int | None = 256  # free heap memory kept resident during a step (None: never trimmed)
 
     def __post_init__(self) -> None:
         checks = [("method", self.method in METHODS, " | ".join(METHODS)), ("loss", self.loss in LOSSES,
@@ -81,7 +91,10 @@ class TrainParams:
                   ("batch_size", self.batch_size >= 1, ">= 1"), ("grad_accum", self.grad_accum >= 1, ">= 1"),
                   ("warmup_ratio", 0 <= self.warmup_ratio < 1, "in [0, 1)"), ("save_steps", self.save_steps >= 1,
                   ">= 1"), ("keep_checkpoints", self.keep_checkpoints >= 1, ">= 1"),
-                  ("lora_r", self.lora_r >= 1, ">= 1"), ("lora_dropout", 0 <= self.lora_dropout < 1, "in [0, 1)")]
+                  ("lora_r", self.lora_r >= 1, ">= 1"), ("lora_dropout", 0 <= self.lora_dropout < 1, "in [0, 1)"),
+                  ("logits_chunk", self.logits_chunk is None or self.logits_chunk >= 1, "null or >= 1"),
+                  ("checkpointing", self.checkpointing in memory.CHECKPOINTING, " | ".join(memory.CHECKPOINTING)),
+                  ("heap_budget_mb", self.heap_budget_mb is None or self.heap_budget_mb >= 1, "null or >= 1")]
         for name, ok, expected in checks:
             if not ok:
                 raise ConfigError(f"must be {expected}, got {getattr(self, name)!r}", key=f"train.{name}")
@@ -95,46 +108,6 @@ class TrainResult:
     state: dict[str, Any]
     model: Any = None
     skipped: bool = False
-
-
-@dataclass(frozen=True)
-class DataPlan:
-    """Which groups every rank runs at every optimizer step: epoch e is a permutation seeded by (seed, e),
-    padded by repeating its start to a multiple of ``world``; rank r takes ``order[r::world]``."""
-
-    n_groups: int
-    world: int
-    batch_size: int
-    grad_accum: int
-    seed: int
-    epochs: int
-    max_steps: int | None
-
-    @property
-    def micro_per_epoch(self) -> int:
-        return math.ceil(math.ceil(self.n_groups / self.world) / self.batch_size)
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.micro_per_epoch / self.grad_accum)
-
-    @property
-    def total_steps(self) -> int:
-        return self.max_steps if self.max_steps is not None else self.epochs * self.steps_per_epoch
-
-    def order(self, epoch: int) -> list[int]:
-        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        perm = torch.randperm(self.n_groups, generator=generator).tolist()
-        pad = -self.n_groups % self.world
-        return perm + (perm * (pad // self.n_groups + 1))[:pad]
-
-    def window(self, step: int) -> list[list[list[int]]]:
-        """Optimizer step ``step`` (0-based): its micro-steps, each a list over ranks of group indices."""
-        epoch, index = divmod(step, self.steps_per_epoch)
-        ranks = [self.order(epoch)[r::self.world] for r in range(self.world)]
-        first = index * self.grad_accum
-        micro = range(first, min(first + self.grad_accum, self.micro_per_epoch))
-        return [[ranks[r][m * self.batch_size:(m + 1) * self.batch_size] for r in range(self.world)] for m in micro]
 
 
 def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params: TrainParams, *,
@@ -163,11 +136,28 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
         out.mkdir(parents=True, exist_ok=True)
     policy = _plain(loaded.model).to(accelerator.device)  # this rank's device under accelerate launch
     _check_vocabulary(policy, groups)
+    with tree_attention(policy):  # packed passes only: restored before the model is saved and returned
+        loop, state = _prepare(accelerator, policy, groups, out, params, plan, fingerprint, folder, loaded.dtype)
+        _run(loop, state, callback, progress)
+    _save_model(accelerator, loop.model, loaded, out, params)
+    state["finished"] = True
+    if accelerator.is_main_process:
+        ckpt.write_state(out, state)
+    accelerator.wait_for_everyone()
+    return TrainResult(out_dir=out, state=state, model=accelerator.unwrap_model(loop.model))
+
+
+def _prepare(accelerator: Any, policy: Any, groups: Sequence[PairGroup], out: Path, params: TrainParams,
+             plan: DataPlan, fingerprint: Mapping[str, Any], folder: Path | None,
+             dtype: Any) -> tuple[_Loop, dict[str, Any]]:
+    """Reference log-probs, the trainable model and its optimizer (resumed from ``folder``), the run state."""
+    sha = fingerprint["inputs_sha256"]
     refs = None
     if params.method != "sft":
         ref_fingerprint = {"model": fingerprint["base"], "adapters": fingerprint["adapters"],
-                           "dtype": str(loaded.dtype), "inputs_sha256": sha}
-        refs = load_or_compute_reference(out / REF_FILE, policy, groups, ref_fingerprint, accelerator)
+                           "dtype": str(dtype), "inputs_sha256": sha}
+        refs = load_or_compute_reference(out / REF_FILE, policy, groups, ref_fingerprint, accelerator,
+                                         chunk=params.logits_chunk)
     model = _trainable(policy, params)
     optimizer, scheduler = _optimizer(model, params, plan.total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
@@ -181,14 +171,17 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
              "adapters": fingerprint["adapters"], "lora": params.lora,
              "reference": None if refs is None else ("computed" if refs.computed else "read"),
              "fingerprint": fingerprint}
-    loop = _Loop(accelerator, model, optimizer, scheduler, groups, packs, refs, params, plan, out)
-    loop.run(state, callback, progress)
-    _save_model(accelerator, model, loaded, out, params)
-    state["finished"] = True
-    if accelerator.is_main_process:
-        ckpt.write_state(out, state)
-    accelerator.wait_for_everyone()
-    return TrainResult(out_dir=out, state=state, model=accelerator.unwrap_model(model))
+    return _Loop(accelerator, model, optimizer, scheduler, groups, packs, refs, params, plan, out), state
+
+
+def _run(loop: _Loop, state: dict[str, Any], callback: Callable[[Mapping[str, Any]], None] | None,
+         progress: bool) -> None:
+    """The optimizer steps, with activations recomputed and the heap bounded (``memory``)."""
+    model, params = loop.acc.unwrap_model(loop.model), loop.params
+    budget = None if params.heap_budget_mb is None else params.heap_budget_mb * 2**20
+    memory.release_memory()  # what loading and the reference pass left free: not part of the steps' bound
+    with memory.activation_checkpointing(model, params.checkpointing), memory.bounded_heap(model, budget):
+        loop.run(state, callback, progress)
 
 
 def _accelerator(params: TrainParams, device: Any) -> Any:
@@ -300,7 +293,8 @@ class _Loop:
                 epoch, in_epoch = divmod(step + 1, self.plan.steps_per_epoch)
                 position = {"epoch": epoch, "step_in_epoch": in_epoch}
                 state.update(global_step=step + 1, epoch=row["epoch"], data_position=position,
-                             wall_s=wall0 + time.monotonic() - began)
+                             wall_s=wall0 + time.monotonic() - began,
+                             peak_memory_mb=round(memory.peak_memory_mb(self.acc.device), 1))
                 if main:
                     ckpt.append_metrics(self.out, row)
                     if writer is not None:
@@ -343,6 +337,7 @@ class _Loop:
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
+        memory.release_memory()  # the step's freed activations, back to the system (train.memory)
         sums = acc.reduce(sums.to(acc.device), reduction="sum").cpu()
         row = {"loss": float(sums[0] / sums[5])}
         if not sft:
@@ -352,31 +347,16 @@ class _Loop:
 
     def weight(self, group: int) -> int:
         """A group's share of a step's mean: its pairs, or its golden tokens for sft."""
-        if self.params.method == "sft":
-            return sum(len(p.chosen) for p in self.groups[group].pairs)
-        return len(self.groups[group].pairs)
+        return group_weight(self.groups[group], self.params.method)
 
     def group_loss(self, index: int, sums: torch.Tensor) -> torch.Tensor:
         """Summed loss of one group from ONE packed forward pass (0-d); adds its statistics to ``sums``."""
-        group, device = self.groups[index], self.acc.device
-        logps = packed_logps(self.model, self.packs[index].to(device))  # [2P]
-        if self.params.method == "sft":
-            loss = -logps[0::2].sum()
-            sums[0] += float(loss.detach())
-            sums[5] += self.weight(index)
-            return loss
-        assert self.refs is not None
-        ref = self.refs.of(group, device)
-        lengths = torch.tensor([[len(p.chosen), len(p.rejected)] for p in group.pairs], dtype=torch.float32,
-                               device=device)
-        out = preference_loss(logps[0::2], logps[1::2], ref[0::2], ref[1::2], beta=self.params.beta,
-                              loss=self.params.loss, chosen_tokens=lengths[:, 0], rejected_tokens=lengths[:, 1],
-                              sft_weight=self.params.sft_weight)
-        margin = out.chosen_rewards - out.rejected_rewards
-        for k, value in enumerate((out.losses.detach().sum(), margin.sum(), (margin > 0).sum(),
-                                   out.chosen_rewards.sum(), out.rejected_rewards.sum(), len(group.pairs))):
-            sums[k] += float(value)
-        return out.losses.sum()
+        group, device, p = self.groups[index], self.acc.device, self.params
+        ref = None if self.refs is None else self.refs.of(group, device)
+        out = group_loss(self.model, self.packs[index].to(device), group, p.method, ref, beta=p.beta, loss=p.loss,
+                         sft_weight=p.sft_weight, chunk=p.logits_chunk)
+        sums += torch.tensor(out.stats, dtype=sums.dtype)
+        return out.loss
 
 
 def _tensorboard(out: Path) -> Any:
