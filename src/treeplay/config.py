@@ -101,6 +101,8 @@ class TrainConfig:
     logits_chunk: int | None = 256  # positions whose vocabulary logits exist at once, forward and backward (null: all)
     checkpointing: str = "selective"  # selective | full | none: activations recomputed in the backward pass
     heap_budget_mb: int | None = 256  # free heap memory a step may keep resident before it is trimmed (null: never)
+    loss_tokens: str = "all"  # all | region: tsp local branches score only the tokens up to where they rejoin
+    max_length: int | None = None  # tokens of context + longer continuation per pair; longer pairs cut (train.fit)
 
 
 @dataclass(frozen=True)

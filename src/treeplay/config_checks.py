@@ -19,6 +19,7 @@ from treeplay.errors import ConfigError
 LOSSES = ("sigmoid", "ipo", "hinge")
 SCHEDULES = ("cosine", "linear", "constant")
 CHECKPOINTING = ("selective", "full", "none")  # train/memory.py CHECKPOINTING
+LOSS_TOKENS = ("all", "region")  # train/fit.py LOSS_TOKENS
 STOPS = ("function", "none")
 GROW_STOPS = ("function", "statement", "none")  # statement: local branches (engine/statements.py)
 BACKENDS = ("hf", "openai")
@@ -133,6 +134,10 @@ def _train_checks(t: Any) -> Iterator[Check]:
     yield ("train.checkpointing", t.checkpointing in CHECKPOINTING, " | ".join(CHECKPOINTING))
     for key in ("max_steps", "max_pairs", "logits_chunk", "heap_budget_mb"):
         yield (f"train.{key}", getattr(t, key) is None or getattr(t, key) >= 1, "null or at least 1")
+    yield ("train.loss_tokens", t.loss_tokens in LOSS_TOKENS, " | ".join(LOSS_TOKENS))
+    yield ("train.loss_tokens", t.loss_tokens == "all" or t.method == "tsp",
+           "all unless train.method is tsp (only tree pairs of local branches have a region)")
+    yield ("train.max_length", t.max_length is None or t.max_length >= 2, "null or at least 2")
     yield ("train.seed", t.seed >= 0, "0 or more")
     yield ("train.launcher", t.launcher is None or bool(t.launcher.strip()), "null or a command line")
 

@@ -27,11 +27,16 @@ from treeplay.tree.leaves import place_branches, task_of
 
 @dataclass(frozen=True)
 class PairGroup:
-    """Pairs that are packed together (one tree, or one task), with their index in the pairs file."""
+    """Pairs that are packed together (one tree, or one task), with their index in the pairs file.
+
+    ``prompt_tokens``: how many leading context tokens are the prompt, the same in every pair (``fit``'s
+    ``train.max_length`` never drops them); None: the whole context.
+    """
 
     key: str
     pairs: tuple[SequencePair, ...]
     indices: tuple[int, ...]
+    prompt_tokens: int | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -43,6 +48,7 @@ def tree_groups(pairs: Sequence[PreferencePair], trees: Sequence[Tree], tasks: M
                 max_pairs: int | None = None) -> list[PairGroup]:
     """TSP groups: the pairs of each tree on the tree's token ids (``max_pairs`` splits big trees by order)."""
     by_task = {tree.task_id: tree for tree in trees}
+    prompt_tokens = {tree.task_id: len(tree.prompt_token_ids) for tree in trees}
     contexts: dict[str, dict[str, tuple[int, ...]]] = {}
     grouped: dict[str, list[tuple[int, SequencePair]]] = defaultdict(list)
     for index, pair in enumerate(pairs):
@@ -58,7 +64,8 @@ def tree_groups(pairs: Sequence[PreferencePair], trees: Sequence[Tree], tasks: M
         step = max_pairs or len(items)
         for start in range(0, len(items), step):
             chunk = items[start:start + step]
-            groups.append(PairGroup(key=key, pairs=tuple(p for _, p in chunk), indices=tuple(i for i, _ in chunk)))
+            groups.append(PairGroup(key=key, pairs=tuple(p for _, p in chunk), indices=tuple(i for i, _ in chunk),
+                                    prompt_tokens=prompt_tokens[key]))
     return groups
 
 
@@ -70,7 +77,8 @@ def _tree_pair(pair: PreferencePair, index: int, contexts: Mapping[str, tuple[in
     for leaf_id in (pair.rejected_id, pair.chosen_id):
         context = contexts.get(leaf_id or "")
         if context is not None and len(context) == pair.shared_prefix_tokens:
-            return SequencePair(context, tuple(pair.chosen_token_ids), tuple(pair.rejected_token_ids))
+            return SequencePair(context, tuple(pair.chosen_token_ids), tuple(pair.rejected_token_ids),
+                                chosen_region=pair.chosen_region_tokens, rejected_region=pair.rejected_region_tokens)
     raise DataError(f"pair {index + 1} (task {pair.task_id!r}): neither {pair.rejected_id!r} nor {pair.chosen_id!r} "
                     f"is a branch of its tree forking after {pair.shared_prefix_tokens} tokens",
                     fix="pass the trees.jsonl and tasks.jsonl these pairs were extracted from")
@@ -112,7 +120,8 @@ def program_groups(tasks: Sequence[Task], tokenizer: Any, *, rejected: Mapping[s
             continue
         prompt, chosen = program_ids(task, task.golden, tokenizer, prompt_format)
         pairs = tuple(SequencePair(prompt, chosen, program_ids(task, b, tokenizer, prompt_format)[1]) for b in bad)
-        groups.append(PairGroup(key=task.id, pairs=pairs, indices=tuple(range(index, index + len(pairs)))))
+        groups.append(PairGroup(key=task.id, pairs=pairs, indices=tuple(range(index, index + len(pairs))),
+                                prompt_tokens=len(prompt)))
         index += len(pairs)
     return groups
 
@@ -122,7 +131,8 @@ def sft_groups(tasks: Sequence[Task], tokenizer: Any, prompt_format: str = "auto
     groups = []
     for index, task in enumerate(t for t in tasks if t.golden is not None):
         prompt, chosen = program_ids(task, task.golden or "", tokenizer, prompt_format)
-        groups.append(PairGroup(key=task.id, pairs=(SequencePair(prompt, chosen, ()),), indices=(index,)))
+        groups.append(PairGroup(key=task.id, pairs=(SequencePair(prompt, chosen, ()),), indices=(index,),
+                                prompt_tokens=len(prompt)))
     return groups
 
 

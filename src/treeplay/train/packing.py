@@ -33,11 +33,17 @@ from treeplay.train.logps import DEFAULT_CHUNK, model_token_logps
 
 @dataclass(frozen=True)
 class SequencePair:
-    """One preference pair as token ids: ``context`` (prompt + shared prefix) then the two continuations."""
+    """One preference pair as token ids: ``context`` (prompt + shared prefix) then the two continuations.
+
+    ``chosen_region`` / ``rejected_region``: for a local branch, the tokens of each continuation up to where it
+    rejoins the golden code (``train.loss_tokens=region`` scores only those); None: the whole continuation.
+    """
 
     context: tuple[int, ...]
     chosen: tuple[int, ...]
     rejected: tuple[int, ...]
+    chosen_region: int | None = None
+    rejected_region: int | None = None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from treeplay.cli_args import output_dir
-from treeplay.errors import ConfigError, UsageError
+from treeplay.errors import ConfigError, DataError, UsageError
 
 METHODS = ("sft", "dpo", "spin", "tsp")  # trainer.METHODS, named here without importing torch
 SPIN_SAMPLES = "spin_samples.jsonl"
@@ -80,10 +80,14 @@ def run_train(args: argparse.Namespace) -> int:
     method = args.method or config.train.method
     params = train_params(config.train, method)
     _check_inputs(args, method)
+    if config.train.loss_tokens != "all" and method != "tsp":
+        raise UsageError(f"train.loss_tokens={config.train.loss_tokens} applies to tsp tree pairs, "
+                         f"not --method {method}", fix="drop train.loss_tokens (or set it to all), or use --method tsp")
     tasks = _tasks(args.tasks or config.tasks, config.data_dir)
     loaded = _load(config, args, params.lora)
-    groups = _groups(method, tasks, loaded, args, config)
-    result = train(loaded, groups, args.output, params, progress=not args.no_progress)
+    groups, fitted = _fit(_groups(method, tasks, loaded, args, config), config.train)
+    result = train(loaded, groups, args.output, params, progress=not args.no_progress,
+                   notes={"loss_tokens": config.train.loss_tokens, "fit": fitted.as_dict()})
     if not result.skipped and _is_main():
         (args.output / "train_config.yaml").write_text(dump_config(config), encoding="utf-8")
     state = result.state
@@ -165,6 +169,21 @@ def _groups(method: str, tasks: list[Any], loaded: Any, args: argparse.Namespace
         return sft_groups(tasks, tokenizer, prompt_format=fmt)
     samples = _spin_samples(tasks, loaded, args, config)
     return program_groups(tasks, tokenizer, rejected=sample_programs(samples, tasks), prompt_format=fmt)
+
+
+def _fit(groups: list[Any], train_config: Any) -> tuple[list[Any], Any]:
+    """``train.loss_tokens`` and ``train.max_length`` applied to the groups (``train.fit``); says what was cut."""
+    from treeplay.train.fit import fit_max_length, region_only
+
+    if train_config.loss_tokens == "region":
+        groups = region_only(groups)
+    groups, report = fit_max_length(groups, train_config.max_length)
+    if report.skipped and not groups:
+        raise DataError(f"every pair is longer than train.max_length={train_config.max_length} tokens in its prompt "
+                        "and node region alone", fix="raise train.max_length")
+    if report.line() and _is_main():
+        print(report.line(), file=sys.stderr)
+    return groups, report
 
 
 def _spin_samples(tasks: list[Any], loaded: Any, args: argparse.Namespace, config: Any) -> list[Any]:

@@ -111,9 +111,11 @@ class TrainResult:
 
 
 def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params: TrainParams, *,
-          callback: Callable[[Mapping[str, Any]], None] | None = None, progress: bool = True) -> TrainResult:
+          callback: Callable[[Mapping[str, Any]], None] | None = None, progress: bool = True,
+          notes: Mapping[str, Any] | None = None) -> TrainResult:
     """Train ``loaded`` (an ``engine.loading.LoadedModel``: theta_{t-1}, the reference too) on ``groups`` and
     write the model folder ``out_dir`` (LoRA adapter or full weights, tokenizer, run state; module docstring).
+    ``notes``: facts about the inputs kept in the run state (for example what ``train.max_length`` cut).
 
     A re-run resumes from the latest checkpoint; a finished run is a no-op. ``callback(row)`` runs on every rank
     after each optimizer step (its metrics row) and its checkpoint.
@@ -138,6 +140,7 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
     _check_vocabulary(policy, groups)
     with tree_attention(policy):  # packed passes only: restored before the model is saved and returned
         loop, state = _prepare(accelerator, policy, groups, out, params, plan, fingerprint, folder, loaded.dtype)
+        state.update(notes or {})
         _run(loop, state, callback, progress)
     _save_model(accelerator, loop.model, loaded, out, params)
     state["finished"] = True
