@@ -19,9 +19,11 @@ it shows (the baseline a user has today: reading the JSONL by hand).
     .venv/bin/python benchmarks/explorer_weight.py                  # demo-like + 10,000 branches (about a minute)
     .venv/bin/python benchmarks/explorer_weight.py --quick          # demo-like + 2,000 branches
     .venv/bin/python benchmarks/explorer_weight.py --screenshot docs/img/explorer.png
+    .venv/bin/python benchmarks/explorer_weight.py --run runs/demo --screenshot docs/img/explorer.png  # a real run
 
-``--screenshot`` also writes a PNG of the explorer on the demo-like run: a task open at its first risk node, a
-vulnerable branch's verdict and diff shown. Writes benchmarks/results/explorer_weight.json; the last line is
+``--run RUN`` also measures a real run folder (``make demo`` writes ``runs/demo``). ``--screenshot`` also writes a PNG
+of the explorer, on that run when given, else on the demo-like run: a task open at its first vulnerable branch, the
+branch's verdict and diff shown. Writes benchmarks/results/explorer_weight.json; the last line is
 ``RESULT explorer_weight ratio=<run files / page> html_mb=<10k page> explorer_mb=<...> branches=<n> load_s=<...>``.
 """
 
@@ -74,24 +76,44 @@ def measure(run: Path, out: Path, browser: Browser | None) -> dict[str, float | 
     return figures
 
 
+def first_vulnerable(run: Path) -> tuple[str, str]:
+    """(task id, branch id) of the first branch of ``run``'s first iteration that parsed and has a finding, or
+    failed a security test; the command-injection task's first branch on the demo-like run."""
+    path = run / "iter_1" / "verdicts.jsonl"
+    for line in path.read_text().splitlines() if path.exists() else []:
+        verdict = json.loads(line)
+        if verdict.get("parsed") and (verdict.get("findings") or verdict.get("secure_tests") is False):
+            task, branch = verdict["candidate_id"].split("/", 1)
+            return task, branch
+    return "py_cmd_grep_logs", "n0/b0"
+
+
 def screenshot(run: Path, out: Path, browser: Browser, path: Path) -> None:
-    """The explorer on the demo-like run: the command-injection task open, its vulnerable branch shown."""
+    """The explorer on ``run``: a task open, its first vulnerable branch's verdict and diff shown."""
+    task, branch = first_vulnerable(run)
     report = write_report(collect_runs([run]), out / "shot", plots=False)
     browser.open(report.html)
     browser.wait_for(READY)
-    browser.click('.tp-row[data-task="py_cmd_grep_logs"]')
-    browser.click('.tp-br[data-branch="n0/b0"]')
-    browser.js("document.getElementById('tree-explorer').scrollIntoView(); window.scrollBy(0, -8); "
-               "document.getElementById('tp-detail').scrollTop = 150;")
+    rows = browser.js("Array.from(document.querySelectorAll('.tp-row')).map(r => r.dataset.task)")
+    if task not in (rows or []):  # the task list draws only the rows in view: search for the task
+        browser.js(f"var q = document.getElementById('tp-search'); q.value = {json.dumps(task)}; "
+                   "q.dispatchEvent(new Event('input'));")
+    browser.click(f'.tp-row[data-task="{task}"]')
+    browser.click(f'.tp-br[data-branch="{branch}"]')
+    browser.js(f"document.getElementById('tree-explorer').scrollIntoView(); window.scrollBy(0, -8); "
+               f"var b = document.querySelector('.tp-br[data-branch=\"{branch}\"]'); "
+               f"var d = document.getElementById('tp-detail'); d.scrollTop = b.offsetTop - d.offsetTop - 120;")
     path.parent.mkdir(parents=True, exist_ok=True)
     browser.screenshot(path)
-    print(f"screenshot: {path}")
+    print(f"screenshot: {path} ({task}, branch {branch})")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="2,000 synthetic branches instead of 10,000")
     parser.add_argument("--screenshot", type=Path, metavar="PNG", help="also write a PNG of the explorer")
+    parser.add_argument("--run", type=Path, metavar="RUN", help="also measure this run folder (e.g. runs/demo); "
+                        "the screenshot is taken on it")
     args = parser.parse_args(argv)
     target = 2_000 if args.quick else 10_000
     binary = chromium_path()
@@ -105,8 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         synthetic = make_run(root / "runs", "synthetic", copies=copies, seed=0, max_branches=target)
         results = {"demo_like": measure(demo, root / "demo", browser),
                    f"synthetic_{target}": measure(synthetic, root / "synthetic", browser)}
+        if args.run is not None:
+            if not (args.run / "iter_1" / "trees.jsonl").exists():
+                parser.error(f"{args.run}: no iter_1/trees.jsonl (a run folder of treeplay selfplay or make demo)")
+            results["run"] = {"path": str(args.run), **measure(args.run, root / "run", browser)}
         if args.screenshot is not None and browser is not None:
-            screenshot(demo, root, browser, args.screenshot)
+            screenshot(args.run or demo, root, browser, args.screenshot)
     big = results[f"synthetic_{target}"]
     results["machine"] = {"python": platform.python_version(), "cpu": platform.processor() or platform.machine()}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
