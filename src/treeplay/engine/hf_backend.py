@@ -22,6 +22,8 @@ which other rows share its batch.
 
 from __future__ import annotations
 
+import functools
+import inspect
 from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -173,6 +175,28 @@ def eos_token_ids(model: Any, tokenizer: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
+def _returned_cache(out: Any) -> Any:
+    """The KV cache a forward pass returned (``cache`` in recent transformers, ``past_key_values`` before)."""
+    cache = getattr(out, "cache", None)
+    return cache if cache is not None else getattr(out, "past_key_values", None)
+
+
+def _cache_keyword(model: Any) -> str:
+    """The forward keyword that takes a KV cache: ``cache`` where the model's class has it (transformers renamed
+    ``past_key_values``, which now warns on every call), else ``past_key_values``."""
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return _forward_cache_keyword(type(base))
+
+
+@functools.cache
+def _forward_cache_keyword(cls: type) -> str:
+    try:
+        params = inspect.signature(cls.forward).parameters
+    except (TypeError, ValueError):
+        return "past_key_values"
+    return "cache" if "cache" in params else "past_key_values"
+
+
 def prefill(model: Any, ids: torch.Tensor, logit_positions: Sequence[int]) -> tuple[KV, torch.Tensor]:
     """Run the context once.
 
@@ -182,7 +206,7 @@ def prefill(model: Any, ids: torch.Tensor, logit_positions: Sequence[int]) -> tu
     keep = torch.tensor(list(logit_positions), dtype=torch.long, device=ids.device)
     with torch.inference_mode():
         out = model(input_ids=ids, use_cache=True, logits_to_keep=keep)
-    layers = getattr(out.past_key_values, "layers", None)
+    layers = getattr(_returned_cache(out), "layers", None)
     if layers is None or any(type(layer).__name__ != "DynamicLayer" for layer in layers):
         raise ModelError(f"{type(model).__name__}: KV-cache forking needs a full-attention cache (this model uses "
                          "sliding-window or recurrent layers)", fix="use grow.backend=openai with a vLLM/SGLang server")
@@ -279,8 +303,8 @@ def decode_step(model: Any, cache: Any, mask: torch.Tensor, ids: torch.Tensor, p
     """One decoding step for every row: ``ids`` [B, 1] at RoPE ``positions`` [B], ``mask`` [B, N+1] over cache +
     the new token. Appends to ``cache`` and returns float32 next-token logits [B, V]."""
     with torch.inference_mode():
-        out = model(input_ids=ids, attention_mask=mask, position_ids=positions[:, None], past_key_values=cache,
-                    use_cache=True)
+        out = model(input_ids=ids, attention_mask=mask, position_ids=positions[:, None], use_cache=True,
+                    **{_cache_keyword(model): cache})
     return out.logits[:, -1].float()
 
 
