@@ -254,3 +254,51 @@ def test_study_configs_select_the_documented_subsets(shared_data, tmp_path, row,
     assert {t.cwes[0] for t in unseen} == {"CWE-770", "CWE-915"}
     seen = load_jsonl(tmp_path / "eval_tasks" / "seccodeplt-dev-seen.jsonl", Task)
     assert not {"CWE-770", "CWE-915"} & {c for t in seen for c in t.cwes}
+
+
+# ------------------------------------------------------------------------------------ score stage settings
+
+
+@pytest.mark.parametrize("run_tests", [True, False])
+def test_a_selfplay_runs_score_stage_honours_every_score_key(tmp_path, monkeypatch, run_tests):
+    """score.analyzers, severity, run_tests, timeout, workers and unsafe_no_sandbox reach the scoring of a
+    selfplay run's branches, as they reach treeplay eval's (before, only severity and analyzers did)."""
+    import dataclasses
+
+    import treeplay.oracles.verdict as verdict_module
+    from tests.tree.fixtures import TASK, make_tree
+    from treeplay.records import TestSuite, Verdict
+    from treeplay.selfplay import execute, stage_runner
+
+    task = dataclasses.replace(TASK, tests=TestSuite(kind="native", files={"test_functional.py": "pass\n"},
+                                                     module="solution.py", functional=True, security=False))
+    write_jsonl(tmp_path / "t.jsonl", [task])
+    run = tmp_path / "run"
+    config = load_config(None, [f"tasks={tmp_path / 't.jsonl'}", "train.method=tsp", "pairs.mode=verified",
+                                "iterations=1", "eval.base=false", "score.analyzers=[bandit, redos]",
+                                "score.severity=high", f"score.run_tests={str(run_tests).lower()}",
+                                "score.timeout=7.5", "score.workers=3", "score.unsafe_no_sandbox=true"])
+    prepare(config, run)
+    write_jsonl(run / "iter_1" / "trees.jsonl", [make_tree()])
+    seen: list[dict] = []
+
+    def fake_score(tasks, candidates, **kwargs):
+        seen.append(kwargs)
+        verdicts = [Verdict(c.candidate_id, c.task_id, parsed=True) for c in candidates]
+        for v in verdicts:
+            kwargs["on_verdict"](v)
+        return verdicts
+
+    monkeypatch.setattr(verdict_module, "score_candidates", fake_score)
+    step = next(s for s in plan(config, run) if s.name == "iter_1/score")
+    execute([step], run, stage_runner, log=lambda _: None)
+    [kwargs] = seen
+    assert tuple(kwargs["analyzers"]) == ("bandit", "redos") and kwargs["severity"] == "high"
+    assert kwargs["run_tests"] is run_tests and kwargs["workers"] == 3
+    sandbox = kwargs["sandbox"]
+    if run_tests:
+        assert kwargs["timeout"] == 7.5
+        assert sandbox.unsafe and sandbox.limits.wall_seconds == 7.5
+    else:
+        assert sandbox is None
+    assert load_jsonl(run / "iter_1" / "verdicts.jsonl", Verdict)

@@ -27,7 +27,8 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,7 @@ class Step:
     argv: tuple[str, ...]
     outputs: tuple[Path, ...]
     launcher: str | None = None  # run as `<launcher> -m treeplay <argv>` in a subprocess (multi-GPU training)
+    call: Callable[[], Any] | None = field(default=None, compare=False)  # the library call argv stands for
 
 
 def run_dir(config: Any, out: str | Path | None = None) -> Path:
@@ -77,9 +79,8 @@ def plan(config: Any, run: Path) -> list[Step]:
             if config.pairs.mode == "verified":
                 verdicts = it / "verdicts.jsonl"
                 steps.append(Step(f"iter_{t}/score", ("score", tasks, "--trees", str(trees), "-o", str(verdicts),
-                                                      "--severity", config.score.severity,
-                                                      "--analyzers", *(config.score.analyzers or ("none",))),
-                                  (verdicts,)))
+                                                      "--config", cfg), (verdicts,),
+                                  call=partial(_score_stage, Path(tasks), trees, verdicts, config.score)))
                 pair_args += ["--verdicts", str(verdicts)]
             steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,)))
             train += ["--pairs", str(pairs), "--trees", str(trees)]
@@ -89,6 +90,13 @@ def plan(config: Any, run: Path) -> list[Step]:
         if t == config.iterations or config.eval.every_iteration:
             steps.extend(_eval_steps(config, run, t, adapter=adapter))
     return steps
+
+
+def _score_stage(tasks: Path, trees: Path, verdicts: Path, settings: Any) -> None:
+    """A run's score stage: every key of the score section decides the verdicts (as in treeplay eval)."""
+    from treeplay.oracles.scoring import score
+
+    print(score(tasks, verdicts, settings=settings, trees=trees, progress=sys.stderr.isatty()).message())
 
 
 def _model_args(config: Any, adapter: str | None) -> list[str]:
@@ -279,13 +287,17 @@ def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
 
 
 def stage_runner(step: Step) -> int:
-    """Run one stage command in this process, errors raised (the outer command reports them); a step with a
-    launcher runs as ``<launcher> -m treeplay <argv>`` (e.g. ``accelerate launch`` over several GPUs)."""
+    """Run one stage in this process, errors raised (the outer command reports them): its library call, else its
+    command; a step with a launcher runs as ``<launcher> -m treeplay <argv>`` (e.g. ``accelerate launch`` over
+    several GPUs)."""
     if step.launcher:
         import shlex
         import subprocess
 
         return subprocess.run([*shlex.split(step.launcher), "-m", "treeplay", *step.argv], check=False).returncode
+    if step.call is not None:
+        step.call()
+        return 0
     from treeplay.cli import build_parser, parse_args
 
     args = parse_args(build_parser(), list(step.argv))

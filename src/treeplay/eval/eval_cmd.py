@@ -15,14 +15,12 @@ import json
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from treeplay.cli_args import count, output_dir
 from treeplay.errors import UsageError
-from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl, write_text_atomic
-
-if TYPE_CHECKING:
-    from treeplay.oracles.sandbox import Sandbox
+from treeplay.oracles.scoring import make_sandbox, score_programs
+from treeplay.records import Candidate, Task, load_jsonl, resume_jsonl, write_text_atomic
 
 EXAMPLES = """\
 input: either a model to sample from (--model, the default: model.name) or a generations file:
@@ -100,7 +98,8 @@ def run_eval(args: argparse.Namespace) -> int:
     else:
         candidates = _generate(tasks, out / "generations.jsonl", config, model, adapter, progress)
     by_id = {t.id: t for t in tasks}
-    sandbox = make_sandbox(score, [by_id[c.task_id] for c in candidates])
+    sandbox = make_sandbox(run_tests=score.run_tests, timeout=score.timeout,
+                           unsafe_no_sandbox=score.unsafe_no_sandbox, tasks=[by_id[c.task_id] for c in candidates])
     verdicts = score_programs(by_id, candidates, out / "verdicts.jsonl", sandbox=sandbox,
                               analyzers=score.analyzers, severity=score.severity, run_tests=score.run_tests,
                               timeout=score.timeout, workers=score.workers, progress=progress)
@@ -205,45 +204,6 @@ def _generate(tasks: Sequence[Task], out: Path, config: Any, model: str, adapter
     print(f"treeplay: generated {stats.samples} program(s) for {stats.tasks} task(s) ({stats.tokens} tokens)"
           + (f"; {stats.skipped} task(s) already done" if stats.skipped else ""), file=sys.stderr)
     return candidates
-
-
-def make_sandbox(score: Any, tasks: Sequence[Task]) -> Sandbox | None:
-    """The sandbox for the tests (None when no test will run), with the ``score`` section's time limit."""
-    import dataclasses
-
-    if not score.run_tests or not any(t.tests is not None for t in tasks):
-        return None
-    from treeplay.oracles.sandbox import Limits, Sandbox
-
-    limits = Limits()
-    limits = dataclasses.replace(limits, wall_seconds=score.timeout,
-                                 cpu_seconds=max(limits.cpu_seconds, int(score.timeout) + 1))
-    return Sandbox(limits, unsafe_no_sandbox=score.unsafe_no_sandbox)
-
-
-def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], verdicts_path: Path, *,
-                   sandbox: Sandbox | None, analyzers: Sequence[str] | None, severity: str, run_tests: bool,
-                   timeout: float | None, workers: int, progress: bool, **options: Any) -> list[Verdict]:
-    """One Verdict per candidate (same order); those already in ``verdicts_path`` are reused, new ones appended.
-
-    ``options`` go to ``score_candidates`` (tests pass ``oracles`` and ``cache``).
-    """
-    from treeplay.oracles.verdict import score_candidates
-
-    done = {v.candidate_id: v for v in resume_jsonl(verdicts_path, Verdict)}
-    todo = [c for c in candidates if c.candidate_id not in done]
-    if len(todo) < len(candidates):  # say so: a resumed run's verdicts were decided by the earlier run
-        print(f"treeplay: resumed: {len(candidates) - len(todo)} of {len(candidates)} verdict(s) reused from "
-              f"{verdicts_path} (an earlier run)", file=sys.stderr)
-    if todo:
-        def record(verdict: Verdict) -> None:
-            append_jsonl(verdicts_path, verdict)
-
-        for verdict in score_candidates(tasks, todo, sandbox=sandbox, analyzers=analyzers, severity=severity,
-                                        run_tests=run_tests, workers=workers, timeout=timeout, progress=progress,
-                                        on_verdict=record, **options):
-            done[verdict.candidate_id] = verdict
-    return [done[c.candidate_id] for c in candidates]
 
 
 def write_json(path: Path, data: Any) -> None:

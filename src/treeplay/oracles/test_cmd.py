@@ -14,15 +14,14 @@ import json
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from treeplay.cli_args import count, output_file, seconds
 from treeplay.errors import DataError, UsageError
 from treeplay.oracles.base import SEVERITIES
-from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
+from treeplay.oracles.scoring import check_tasks, load_candidates, load_tasks
+from treeplay.records import Candidate, Task, Verdict
 
-if TYPE_CHECKING:
-    from treeplay.oracles.sandbox import Sandbox
+__all__ = ["add_score_parser", "add_test_parser", "load_candidates", "reference_candidates", "summary"]
 
 _RESULT_KEYS = ("task_id", "candidate_id", "parsed", "functional", "secure_tests", "timed_out", "error")
 
@@ -75,21 +74,25 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("-o", "--output", type=output_file("-o"), required=True,
                    help="verdicts.jsonl to write (appended, resumable)")
     p.add_argument("--analyzers", nargs="+", metavar="NAME",
-                   help="static analyzers (bandit semgrep cppcheck flawfinder codeql; default: all but codeql; "
-                        "'none' for no static analysis)")
-    p.add_argument("--severity", choices=SEVERITIES, default="medium",
-                   help="lowest finding severity that makes a program insecure (default: medium)")
+                   help="static analyzers (bandit semgrep cppcheck flawfinder codeql; default: score.analyzers, "
+                        "all but codeql; 'none' for no static analysis)")
+    p.add_argument("--severity", choices=SEVERITIES,
+                   help="lowest finding severity that makes a program insecure (default: score.severity, medium)")
     p.add_argument("--no-tests", action="store_true", help="static analysis only; run no tests")
-    _add_run_options(p)
+    _add_run_options(p, workers=None, timeout_default="score.timeout with --config or overrides, else each "
+                                                      "runner's own")
+    p.add_argument("--config", metavar="FILE", help="YAML config: its score section (flags given here win)")
+    p.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides, e.g. score.workers=4")
     p.set_defaults(func=run_score_command)
     return p
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=count("--workers"), default=2, metavar="N",
-                   help="programs tested at once (default: 2)")
+def _add_run_options(p: argparse.ArgumentParser, *, workers: int | None = 2,
+                     timeout_default: str = "each runner's own") -> None:
+    p.add_argument("--workers", type=count("--workers"), default=workers, metavar="N",
+                   help=f"programs tested at once (default: {workers or 'score.workers, 2'})")
     p.add_argument("--timeout", type=seconds("--timeout"), metavar="S",
-                   help="wall-clock seconds for one program's tests (default: each runner's own)")
+                   help=f"wall-clock seconds for one program's tests (default: {timeout_default})")
     p.add_argument("--unsafe-no-sandbox", action="store_true",
                    help="run tests WITHOUT the sandbox (only for code you trust, such as reference solutions)")
 
@@ -99,18 +102,20 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 
 def run_test_command(args: argparse.Namespace) -> int:
     """Handler of ``treeplay test``."""
+    from treeplay.oracles.scoring import make_sandbox
     from treeplay.oracles.verdict import score_candidates
 
-    tasks = _load_tasks(args.tasks)
+    tasks = load_tasks(args.tasks)
     with_tests = {tid: t for tid, t in tasks.items() if t.tests is not None}
     if args.candidates is not None:
         candidates = load_candidates(args.candidates)
-        _check_tasks(candidates, tasks, args.candidates)
+        check_tasks(candidates, tasks, args.candidates)
         candidates = [c for c in candidates if c.task_id in with_tests]
     else:
         candidates = reference_candidates(with_tests.values(), args.reference or "secure")
     skipped = len(tasks) - len(with_tests)
-    verdicts = score_candidates(with_tests, candidates, sandbox=_sandbox(args, run_tests=True), analyzers=(),
+    sandbox = make_sandbox(run_tests=True, timeout=args.timeout, unsafe_no_sandbox=args.unsafe_no_sandbox)
+    verdicts = score_candidates(with_tests, candidates, sandbox=sandbox, analyzers=(),
                                 workers=args.workers, timeout=args.timeout, progress=sys.stderr.isatty())
     rows = [{k: getattr(v, k) for k in _RESULT_KEYS} for v in verdicts]
     if args.json:
@@ -125,59 +130,23 @@ def run_test_command(args: argparse.Namespace) -> int:
 
 
 def run_score_command(args: argparse.Namespace) -> int:
-    """Handler of ``treeplay score``."""
-    from treeplay.oracles.verdict import is_functional, is_secure, score_candidates
+    """Handler of ``treeplay score``: the score config section, with the flags given on top."""
+    from treeplay.config import load_config
+    from treeplay.oracles.scoring import score
 
-    tasks = _load_tasks(args.tasks)
-    if (args.candidates is None) == (args.trees is None):
-        raise UsageError("give either a CANDIDATES file or --trees TREES", fix="see `treeplay score --help`")
-    if args.trees is not None:
-        from treeplay.records import Tree, load_jsonl
-        from treeplay.tree.leaves import leaves
-
-        candidates = leaves(load_jsonl(args.trees, Tree), tasks)
-    else:
-        candidates = load_candidates(args.candidates)
-    _check_tasks(candidates, tasks, args.candidates or args.trees)
-    done = scored_ids(args.output)
-    todo = [c for c in candidates if c.candidate_id not in done]
-    if not todo:
-        print(f"all {len(candidates)} candidate(s) are already scored in {args.output}")
-        return 0
-    analyzers = _analyzers(args.analyzers)
-    run_tests = not args.no_tests
-    sandbox = _sandbox(args, run_tests=run_tests)
-    verdicts = score_candidates(tasks, todo, sandbox=sandbox, analyzers=analyzers, severity=args.severity,
-                                run_tests=run_tests, workers=args.workers, timeout=args.timeout,
-                                progress=sys.stderr.isatty(), on_verdict=lambda v: append_jsonl(args.output, v))
-    secure = sum(is_secure(v, args.severity) for v in verdicts)
-    functional = [f for f in (is_functional(v) for v in verdicts) if f is not None]
-    print(f"scored {len(verdicts)} candidate(s) into {args.output}"
-          f" ({len(candidates) - len(todo)} already there): parsed {sum(v.parsed for v in verdicts)}, "
-          f"secure {secure}, functional {sum(functional)}/{len(functional)} with functional tests")
+    settings = load_config(args.config, args.overrides).score
+    flags = {"analyzers": _analyzers(args.analyzers), "severity": args.severity, "workers": args.workers,
+             "timeout": args.timeout, "run_tests": False if args.no_tests else None,
+             "unsafe_no_sandbox": True if args.unsafe_no_sandbox else None}
+    settings = dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
+    runner_timeouts = args.timeout is None and args.config is None and not args.overrides
+    result = score(args.tasks, args.output, settings=settings, trees=args.trees, candidates=args.candidates,
+                   runner_timeouts=runner_timeouts, progress=sys.stderr.isatty())
+    print(result.message())
     return 0
 
 
 # ---------------------------------------------------------------------------------------- shared pieces
-
-
-def load_candidates(path: Path) -> list[Candidate]:
-    """Candidates of a JSONL file, each with an id (``<task_id>#<n>``, n counting that task's candidates in the
-    file, when the record has none); a repeated id is a DataError."""
-    out: list[Candidate] = []
-    seen: set[str] = set()
-    per_task: dict[str, int] = {}
-    for number, cand in enumerate(load_jsonl(path, Candidate), start=1):
-        n = per_task.get(cand.task_id, 0)
-        per_task[cand.task_id] = n + 1
-        if not cand.candidate_id:
-            cand = dataclasses.replace(cand, candidate_id=f"{cand.task_id}#{n}")
-        if cand.candidate_id in seen:
-            raise DataError(f"candidate_id {cand.candidate_id!r} appears twice (record {number})", file=path,
-                            fix="give every candidate a unique candidate_id")
-        seen.add(cand.candidate_id)
-        out.append(cand)
-    return out
 
 
 def reference_candidates(tasks: Iterable[Task], which: str) -> list[Candidate]:
@@ -193,16 +162,6 @@ def reference_candidates(tasks: Iterable[Task], which: str) -> list[Candidate]:
             out.append(Candidate(task_id=task.id, completion=program[len(task.prefix):],
                                  candidate_id=f"{task.id}/{suffix}"))
     return out
-
-
-def scored_ids(path: Path) -> set[str]:
-    """Candidate ids already in a verdicts file. A torn last line (a crash mid-write) is cut off, but only once
-    every complete line has been read as a Verdict: a wrong -o is reported, never truncated."""
-    try:
-        return {v.candidate_id for v in resume_jsonl(path, Verdict)}
-    except DataError as err:
-        err.fix = "this is not a verdicts file written by treeplay score; pick another -o"
-        raise
 
 
 def summary(verdicts: Sequence[Verdict], *, skipped_tasks: int = 0) -> str:
@@ -235,22 +194,6 @@ def _print_table(rows: Sequence[dict]) -> None:
               f"{mark(r['secure_tests']):<8}  {'yes' if r['timed_out'] else '':<7}  {error}")
 
 
-def _load_tasks(path: Path) -> dict[str, Task]:
-    tasks: dict[str, Task] = {}
-    for task in load_jsonl(path, Task):
-        if task.id in tasks:
-            raise DataError(f"task id {task.id!r} appears twice", file=path, fix="task ids must be unique")
-        tasks[task.id] = task
-    return tasks
-
-
-def _check_tasks(candidates: Sequence[Candidate], tasks: dict[str, Task], path: Path) -> None:
-    unknown = sorted({c.task_id for c in candidates} - set(tasks))
-    if unknown:
-        raise DataError(f"{len(unknown)} task id(s) are not in the task file, e.g. {unknown[0]!r}", file=path,
-                        fix="pass the tasks.jsonl these candidates were generated for")
-
-
 def _analyzers(names: Sequence[str] | None) -> tuple[str, ...] | None:
     if names is None:
         return None
@@ -264,15 +207,3 @@ def _analyzers(names: Sequence[str] | None) -> tuple[str, ...] | None:
         raise UsageError(f"unknown analyzer {unknown[0]!r}",
                          fix=f"choose from {', '.join(ANALYZERS)}, or 'none' for no static analysis")
     return tuple(parts)
-
-
-def _sandbox(args: argparse.Namespace, *, run_tests: bool) -> Sandbox | None:
-    from treeplay.oracles.sandbox import Limits, Sandbox
-
-    if not run_tests:
-        return None
-    limits = Limits()
-    if args.timeout is not None:
-        limits = dataclasses.replace(limits, wall_seconds=args.timeout,
-                                     cpu_seconds=max(limits.cpu_seconds, int(args.timeout) + 1))
-    return Sandbox(limits, unsafe_no_sandbox=args.unsafe_no_sandbox)

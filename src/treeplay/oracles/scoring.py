@@ -1,0 +1,175 @@
+"""Scoring programs into verdicts files: the one sandbox builder and the one resumable scoring loop that
+``treeplay score``, ``treeplay test``, ``treeplay eval`` and a selfplay run's score stage share.
+
+``score`` is the library form of ``treeplay score``: every key of the ``score`` config section decides how the
+candidates are judged (analyzers, severity, whether tests run, their time limit, workers, the sandbox).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from treeplay.config import ScoreConfig
+from treeplay.errors import DataError, UsageError
+from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
+
+if TYPE_CHECKING:
+    from treeplay.oracles.sandbox import Sandbox
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What ``score`` did: the verdicts it wrote (those already in the output are not repeated here)."""
+
+    output: Path
+    candidates: int  # candidates asked for
+    already: int  # of them, already scored in the output by an earlier run
+    verdicts: tuple[Verdict, ...]  # the new verdicts, in candidate order
+    secure: int = 0  # of the new verdicts: no finding at the severity, no failed security test
+    functional: int = 0  # of the new verdicts with functional tests: those that pass them
+    with_functional_tests: int = 0
+
+    def message(self) -> str:
+        """The line ``treeplay score`` prints."""
+        if not self.verdicts:
+            return f"all {self.candidates} candidate(s) are already scored in {self.output}"
+        return (f"scored {len(self.verdicts)} candidate(s) into {self.output} ({self.already} already there): "
+                f"parsed {sum(v.parsed for v in self.verdicts)}, secure {self.secure}, functional "
+                f"{self.functional}/{self.with_functional_tests} with functional tests")
+
+
+def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, trees: Path | None = None,
+          candidates: Path | None = None, runner_timeouts: bool = False, progress: bool = False) -> ScoreResult:
+    """Judge candidates (``candidates``, a JSONL file) or the branches of ``trees`` against ``tasks`` and append
+    one Verdict per candidate to ``output``; those already there are skipped, so a re-run never duplicates one.
+
+    ``settings`` (the ``score`` config section; default: its defaults) decides the analyzers, the severity,
+    whether tests run, the workers, the sandbox and the time limit of one program's tests (``settings.timeout``;
+    with ``runner_timeouts``, each test runner's own limit instead, as ``treeplay score`` without a config does)."""
+    settings = ScoreConfig() if settings is None else settings
+    by_id = load_tasks(tasks)
+    if (candidates is None) == (trees is None):
+        raise UsageError("give either a CANDIDATES file or --trees TREES", fix="see `treeplay score --help`")
+    if trees is not None:
+        from treeplay.records import Tree
+        from treeplay.tree.leaves import leaves
+
+        todo_all = leaves(load_jsonl(trees, Tree), by_id)
+    else:
+        todo_all = load_candidates(candidates)  # type: ignore[arg-type]
+    check_tasks(todo_all, by_id, candidates or trees)  # type: ignore[arg-type]
+    done = scored_ids(output)
+    todo = [c for c in todo_all if c.candidate_id not in done]
+    if not todo:
+        return ScoreResult(output, len(todo_all), len(todo_all), ())
+    from treeplay.oracles.verdict import is_functional, is_secure
+
+    limit = None if runner_timeouts else settings.timeout
+    verdicts = tuple(_score_new(by_id, todo, output, settings, limit, progress))
+    functional = [f for f in (is_functional(v) for v in verdicts) if f is not None]
+    return ScoreResult(output, len(todo_all), len(todo_all) - len(todo), verdicts,
+                       secure=sum(is_secure(v, settings.severity) for v in verdicts), functional=sum(functional),
+                       with_functional_tests=len(functional))
+
+
+def _score_new(tasks: Mapping[str, Task], todo: Sequence[Candidate], output: Path, settings: ScoreConfig,
+               timeout: float | None, progress: bool) -> list[Verdict]:
+    from treeplay.oracles.verdict import score_candidates
+
+    sandbox = make_sandbox(run_tests=settings.run_tests, timeout=timeout,
+                           unsafe_no_sandbox=settings.unsafe_no_sandbox)
+    return score_candidates(tasks, todo, sandbox=sandbox, analyzers=settings.analyzers, severity=settings.severity,
+                            run_tests=settings.run_tests, workers=settings.workers, timeout=timeout,
+                            progress=progress, on_verdict=lambda v: append_jsonl(output, v))
+
+
+def make_sandbox(*, run_tests: bool, timeout: float | None, unsafe_no_sandbox: bool,
+                 tasks: Sequence[Task] | None = None) -> Sandbox | None:
+    """The sandbox the tests run in: None when no test will run (``run_tests`` off, or none of ``tasks``, when
+    given, has tests). ``timeout`` (seconds) is its wall-clock limit, the CPU limit raised to match."""
+    if not run_tests or (tasks is not None and not any(t.tests is not None for t in tasks)):
+        return None
+    from treeplay.oracles.sandbox import Limits, Sandbox
+
+    limits = Limits()
+    if timeout is not None:
+        limits = dataclasses.replace(limits, wall_seconds=timeout,
+                                     cpu_seconds=max(limits.cpu_seconds, int(timeout) + 1))
+    return Sandbox(limits, unsafe_no_sandbox=unsafe_no_sandbox)
+
+
+def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], verdicts_path: Path, *,
+                   sandbox: Sandbox | None, analyzers: Sequence[str] | None, severity: str, run_tests: bool,
+                   timeout: float | None, workers: int, progress: bool, **options: Any) -> list[Verdict]:
+    """One Verdict per candidate (same order); those already in ``verdicts_path`` are reused, new ones appended.
+
+    ``options`` go to ``score_candidates`` (tests pass ``oracles`` and ``cache``).
+    """
+    from treeplay.oracles.verdict import score_candidates
+
+    done = {v.candidate_id: v for v in resume_jsonl(verdicts_path, Verdict)}
+    todo = [c for c in candidates if c.candidate_id not in done]
+    if len(todo) < len(candidates):  # say so: a resumed run's verdicts were decided by the earlier run
+        print(f"treeplay: resumed: {len(candidates) - len(todo)} of {len(candidates)} verdict(s) reused from "
+              f"{verdicts_path} (an earlier run)", file=sys.stderr)
+    if todo:
+        def record(verdict: Verdict) -> None:
+            append_jsonl(verdicts_path, verdict)
+
+        for verdict in score_candidates(tasks, todo, sandbox=sandbox, analyzers=analyzers, severity=severity,
+                                        run_tests=run_tests, workers=workers, timeout=timeout, progress=progress,
+                                        on_verdict=record, **options):
+            done[verdict.candidate_id] = verdict
+    return [done[c.candidate_id] for c in candidates]
+
+
+def load_tasks(path: Path) -> dict[str, Task]:
+    """The tasks of a tasks.jsonl by id; a repeated id is a DataError."""
+    tasks: dict[str, Task] = {}
+    for task in load_jsonl(path, Task):
+        if task.id in tasks:
+            raise DataError(f"task id {task.id!r} appears twice", file=path, fix="task ids must be unique")
+        tasks[task.id] = task
+    return tasks
+
+
+def check_tasks(candidates: Sequence[Candidate], tasks: Mapping[str, Task], path: Path) -> None:
+    """Every candidate's task is in ``tasks`` (else a DataError on ``path``)."""
+    unknown = sorted({c.task_id for c in candidates} - set(tasks))
+    if unknown:
+        raise DataError(f"{len(unknown)} task id(s) are not in the task file, e.g. {unknown[0]!r}", file=path,
+                        fix="pass the tasks.jsonl these candidates were generated for")
+
+
+def load_candidates(path: Path) -> list[Candidate]:
+    """Candidates of a JSONL file, each with an id (``<task_id>#<n>``, n counting that task's candidates in the
+    file, when the record has none); a repeated id is a DataError."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    per_task: dict[str, int] = {}
+    for number, cand in enumerate(load_jsonl(path, Candidate), start=1):
+        n = per_task.get(cand.task_id, 0)
+        per_task[cand.task_id] = n + 1
+        if not cand.candidate_id:
+            cand = dataclasses.replace(cand, candidate_id=f"{cand.task_id}#{n}")
+        if cand.candidate_id in seen:
+            raise DataError(f"candidate_id {cand.candidate_id!r} appears twice (record {number})", file=path,
+                            fix="give every candidate a unique candidate_id")
+        seen.add(cand.candidate_id)
+        out.append(cand)
+    return out
+
+
+def scored_ids(path: Path) -> set[str]:
+    """Candidate ids already in a verdicts file. A torn last line (a crash mid-write) is cut off, but only once
+    every complete line has been read as a Verdict: a wrong -o is reported, never truncated."""
+    try:
+        return {v.candidate_id for v in resume_jsonl(path, Verdict)}
+    except DataError as err:
+        err.fix = "this is not a verdicts file written by treeplay score; pick another -o"
+        raise
