@@ -1,14 +1,6 @@
 """``treeplay selfplay``: T iterations of grow -> score -> pairs -> train, then evaluation, resumable.
 
-A run directory (``<out_dir>/<name>/``) holds everything::
-
-    config.yaml          the resolved config every stage of the run reads (a re-run checks it is unchanged)
-    manifest.json        the stages done, in order, with their outputs and wall time
-    tasks.jsonl          training tasks; nodes.jsonl (risk nodes, tree methods only)
-    eval_tasks.jsonl     the evaluation tasks when they come from task sources (builtin:test, safecoder:PATH, ...)
-    eval_tasks/<bench>.jsonl   the same, one file per benchmark, when ``eval.benchmarks`` lists several
-    iter_<t>/            trees.jsonl, verdicts.jsonl (verified mode), pairs.jsonl, model/ (trainer output)
-    eval/iter_<t>/<benchmark>/   generations.jsonl, verdicts.jsonl, metrics.json (iteration 0 = the base model)
+A run directory (``<out_dir>/<name>/``) holds everything; ``treeplay.runs`` names its files.
 
 Iteration t's opponent is the model of iteration t-1 (the base model for t = 1): it grows the trees (TSP), or
 samples the rejected programs (SPIN), and it is the frozen reference of the DPO update (paper, steps 3 and 5).
@@ -35,6 +27,7 @@ from typing import Any
 from treeplay.data.importers import FORMATS
 from treeplay.errors import ConfigError
 from treeplay.records import write_text_atomic
+from treeplay.runs import METRICS, TRAINER_STATE, RunLayout, iteration_dirs, load_manifest, record_stage
 
 TREE_METHODS = ("tsp",)
 
@@ -58,35 +51,33 @@ def run_dir(config: Any, out: str | Path | None = None) -> Path:
 def plan(config: Any, run: Path) -> list[Step]:
     """The stages of a run, in order (see the module docstring)."""
     method = config.train.method
-    cfg = str(run / "config.yaml")
-    tasks = str(run / "tasks.jsonl")
+    layout = RunLayout(run)
+    cfg = str(layout.config)
+    tasks = str(layout.tasks)
     steps = _eval_steps(config, run, 0, adapter=None) if config.eval.base else []
     if method in TREE_METHODS:
-        steps.append(Step("nodes", ("nodes", tasks, "-o", str(run / "nodes.jsonl"), "--config", cfg),
-                          (run / "nodes.jsonl",)))
+        steps.append(Step("nodes", ("nodes", tasks, "-o", str(layout.nodes), "--config", cfg), (layout.nodes,)))
     adapter: str | None = config.model.adapter
     for t in range(1, config.iterations + 1):
-        it = run / f"iter_{t}"
+        model = layout.model(t)
         model_args = _model_args(config, adapter)
-        train = ["train", "--method", method, "--tasks", tasks, "-o", str(it / "model"), "--config", cfg,
-                 *model_args]
+        train = ["train", "--method", method, "--tasks", tasks, "-o", str(model), "--config", cfg, *model_args]
         if method in TREE_METHODS:
-            trees, pairs = it / "trees.jsonl", it / "pairs.jsonl"
-            steps.append(Step(f"iter_{t}/grow", ("grow", tasks, str(run / "nodes.jsonl"), "-o", str(trees),
+            trees, pairs = layout.trees(t), layout.pairs(t)
+            steps.append(Step(f"iter_{t}/grow", ("grow", tasks, str(layout.nodes), "-o", str(trees),
                                                  "--iteration", str(t), "--config", cfg,
                                                  *_overrides(adapter)), (trees,)))
             pair_args = ["pairs", str(trees), tasks, "-o", str(pairs), "--config", cfg]
             if config.pairs.mode == "verified":
-                verdicts = it / "verdicts.jsonl"
+                verdicts = layout.verdicts(t)
                 steps.append(Step(f"iter_{t}/score", ("score", tasks, "--trees", str(trees), "-o", str(verdicts),
                                                       "--config", cfg), (verdicts,),
-                                  call=partial(_score_stage, Path(tasks), trees, verdicts, config.score)))
+                                  call=partial(_score_stage, layout.tasks, trees, verdicts, config.score)))
                 pair_args += ["--verdicts", str(verdicts)]
             steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,)))
             train += ["--pairs", str(pairs), "--trees", str(trees)]
-        steps.append(Step(f"iter_{t}/train", tuple(train), (it / "model" / "trainer_state.json",),
-                          launcher=config.train.launcher))
-        adapter = str(it / "model")
+        steps.append(Step(f"iter_{t}/train", tuple(train), (model / TRAINER_STATE,), launcher=config.train.launcher))
+        adapter = str(model)
         if t == config.iterations or config.eval.every_iteration:
             steps.extend(_eval_steps(config, run, t, adapter=adapter))
     return steps
@@ -117,16 +108,17 @@ def _eval_steps(config: Any, run: Path, t: int, adapter: str | None) -> list[Ste
     steps = []
     for spec in benchmarks(config.eval):
         name = benchmark_name(spec)
-        out = run / "eval" / f"iter_{t}" / name
+        layout = RunLayout(run)
+        out = layout.eval_dir(t, name)
         argv = ["eval", "--benchmark", eval_benchmark(config, run, spec), "--out", str(out),
-                "--seen-from", str(run / "tasks.jsonl"), "--config", str(run / "config.yaml"),
+                "--seen-from", str(layout.tasks), "--config", str(layout.config),
                 *_model_args(config, adapter)]
         if config.eval.data and not materialized(config.eval, spec):
             argv += ["--data", config.eval.data.replace("{data_dir}", config.data_dir)]
         if config.eval.limit:
             argv += ["--limit", str(config.eval.limit)]
         steps.append(Step(f"eval/iter_{t}/{name}" if several else f"eval/iter_{t}", tuple(argv),
-                          (out / "metrics.json",)))
+                          (out / METRICS,)))
     return steps
 
 
@@ -165,9 +157,7 @@ def materialized(ev: Any, spec: str | None = None) -> bool:
 
 def eval_tasks_path(config: Any, run: Path, spec: str) -> Path:
     """Where a materialized benchmark's tasks are written: RUN/eval_tasks.jsonl, or one file per benchmark."""
-    if config.eval.benchmarks:
-        return run / "eval_tasks" / f"{benchmark_name(spec)}.jsonl"
-    return run / "eval_tasks.jsonl"
+    return RunLayout(run).eval_tasks(benchmark_name(spec) if config.eval.benchmarks else None)
 
 
 def eval_benchmark(config: Any, run: Path, spec: str | None = None) -> str:
@@ -185,7 +175,7 @@ def prepare(config: Any, run: Path) -> None:
     from treeplay.records import write_jsonl
 
     text = dump_config(config)
-    saved = run / "config.yaml"
+    saved = RunLayout(run).config
     if saved.exists() and saved.read_text(encoding="utf-8", errors="replace") != text:
         raise ConfigError(f"{saved} was written by a different config", key=None,
                           fix="re-run with the same config and overrides, or pick a new run name (name=...)")
@@ -206,15 +196,16 @@ def _task_files(config: Any, run: Path) -> dict[Path, list[Any]]:
     those already in the run folder are kept. Training sources that yield no task are an error."""
     from treeplay.data.importers import load_task_sources
 
+    layout = RunLayout(run)
     out: dict[Path, list[Any]] = {}
-    if not (run / "tasks.jsonl").exists():
-        out[run / "tasks.jsonl"] = load_task_sources(config.tasks or "", data_dir=config.data_dir,
+    if not layout.tasks.exists():
+        out[layout.tasks] = load_task_sources(config.tasks or "", data_dir=config.data_dir,
                                                      languages=config.languages, what="tasks")
     what = "eval.benchmarks" if config.eval.benchmarks else "eval.benchmark"
     for spec in benchmarks(config.eval):
         path = eval_tasks_path(config, run, spec)
         if not materialized(config.eval, spec):
-            if not (run / "eval").exists():  # read once now: a bad benchmark or eval.data stops the run here
+            if not layout.eval_root.exists():  # read once now: a bad benchmark or eval.data stops the run here
                 _check_benchmark(spec, config.eval.data and config.eval.data.replace("{data_dir}", config.data_dir),
                                  what)
             continue
@@ -222,7 +213,7 @@ def _task_files(config: Any, run: Path) -> dict[Path, list[Any]]:
             continue
         source = f"{spec}:{config.eval.data}" if spec in FORMATS and config.eval.data else spec
         out[path] = load_task_sources(source, data_dir=config.data_dir, languages=config.eval.languages, what=what)
-    if out.get(run / "tasks.jsonl") == []:  # nothing to train on: every stage after would fail
+    if out.get(layout.tasks) == []:  # nothing to train on: every stage after would fail
         raise ConfigError("its task sources give no task (after the language and selector filters)", key="tasks",
                           fix="check the sources, their @selectors and the languages kept")
     return out
@@ -244,24 +235,6 @@ def _check_benchmark(spec: str, data: str | None, what: str) -> None:
         raise ConfigError(words(err.message), key=key, fix=words(err.fix or "")) from None
 
 
-def load_manifest(run: Path) -> dict[str, Any]:
-    """The stages a run has finished (``{"stages": {name: {...}}}``); none when there is no manifest yet."""
-    from treeplay.errors import DataError
-
-    path = run / "manifest.json"
-    if not path.exists():
-        return {"stages": {}}
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        manifest = None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("stages"), dict):
-        raise DataError("not a manifest written by treeplay selfplay", file=path,
-                        fix="delete it (the stages then run again, each resuming its own outputs) or pick another "
-                                "run folder")
-    return manifest
-
-
 def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
             log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the steps not yet done, recording each in the manifest when it finishes."""
@@ -279,9 +252,8 @@ def execute(steps: Sequence[Step], run: Path, runner: Callable[[Step], int], *,
             raise RuntimeError(f"stage {step.name} ended with exit code {code}"
                                + (f" and without {', '.join(missing)}" if missing else ""))
         wall = time.perf_counter() - start
-        manifest["stages"][step.name] = {"argv": list(step.argv), "outputs": [str(p) for p in step.outputs],
-                                         "wall_s": round(wall, 2)}
-        write_text_atomic(run / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+        record_stage(run, manifest, step.name, argv=list(step.argv), outputs=[str(p) for p in step.outputs],
+                     wall_s=wall)
         log(f"[{i}/{len(steps)}] {step.name}: finished in {wall:.1f} s")
     return manifest
 
@@ -314,13 +286,12 @@ def run_selfplay(config: Any, run: Path, *, log: Callable[[str], None] = print) 
 
 def before_after(run: Path) -> str:
     """A small table per benchmark: the base model against the last iteration."""
-    paths = sorted((run / "eval").glob("iter_*/*/metrics.json"))
-    if not paths:
-        return "no evaluation yet"
     by_bench: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for path in paths:
-        t = int(path.parent.parent.name.split("_", 1)[1])
-        by_bench.setdefault(path.parent.name, []).append((t, json.loads(path.read_text(encoding="utf-8"))))
+    for t, folder in iteration_dirs(RunLayout(run).eval_root).items():
+        for path in sorted(folder.glob(f"*/{METRICS}")):
+            by_bench.setdefault(path.parent.name, []).append((t, json.loads(path.read_text(encoding="utf-8"))))
+    if not by_bench:
+        return "no evaluation yet"
     keys = ("spr@1", "secure@1", "func@1", "sec@1", "func-sec@1")
     lines = []
     for bench, rows in by_bench.items():

@@ -21,6 +21,7 @@ from treeplay.cli_args import count, output_dir
 from treeplay.errors import UsageError
 from treeplay.oracles.scoring import make_sandbox, score_programs
 from treeplay.records import Candidate, Task, load_jsonl, resume_jsonl, write_text_atomic
+from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS, RunLayout
 
 EXAMPLES = """\
 input: either a model to sample from (--model, the default: model.name) or a generations file:
@@ -87,20 +88,21 @@ def run_eval(args: argparse.Namespace) -> int:
         raise UsageError("--adapter applies to --model, not to --generations", fix="drop --adapter")
     bench = load_benchmark(args.benchmark or ev.benchmark, args.data)
     tasks = select_tasks(bench.tasks, args.limit)
-    out = args.out or output_dir("out_dir/name")(str(Path(config.out_dir) / config.name / "eval" / bench.name))
+    default_out = RunLayout(Path(config.out_dir) / config.name).eval_root / bench.name
+    out = args.out or output_dir("out_dir/name")(str(default_out))
     model = None if args.generations else (args.model or config.model.name)
     adapter = None if args.generations else (args.adapter or config.model.adapter)
     label = None if model is None else (model if adapter is None else f"{model}+{adapter}")
     check_manifest(out, _settings(config, bench.name, label))
     progress = not args.no_progress
     if args.generations is not None:
-        candidates = _candidates_from_file(args.generations, bench.tasks, tasks, out / "generations.jsonl")
+        candidates = _candidates_from_file(args.generations, bench.tasks, tasks, out / GENERATIONS)
     else:
-        candidates = _generate(tasks, out / "generations.jsonl", config, model, adapter, progress)
+        candidates = _generate(tasks, out / GENERATIONS, config, model, adapter, progress)
     by_id = {t.id: t for t in tasks}
     sandbox = make_sandbox(run_tests=score.run_tests, timeout=score.timeout,
                            unsafe_no_sandbox=score.unsafe_no_sandbox, tasks=[by_id[c.task_id] for c in candidates])
-    verdicts = score_programs(by_id, candidates, out / "verdicts.jsonl", sandbox=sandbox,
+    verdicts = score_programs(by_id, candidates, out / VERDICTS, sandbox=sandbox,
                               analyzers=score.analyzers, severity=score.severity, run_tests=score.run_tests,
                               timeout=score.timeout, workers=score.workers, progress=progress)
     seen = None if args.seen_from is None else {c for t in load_jsonl(args.seen_from, Task) for c in t.cwes}
@@ -109,7 +111,7 @@ def run_eval(args: argparse.Namespace) -> int:
                "n_samples": samples_per_task(verdicts), "temperature": ev.temperature, "top_p": ev.top_p,
                **eval_metrics(verdicts, by_id, seen_cwes=seen, severity=score.severity, seed=ev.seed,
                               resamples=ev.bootstrap)}
-    write_json(out / "metrics.json", metrics)
+    write_json(out / METRICS, metrics)
     print(json.dumps(metrics, indent=1) if args.json else format_table(metrics, out))
     return 0
 
@@ -139,8 +141,8 @@ def check_manifest(out: Path, settings: Mapping[str, Any]) -> None:
     Only finished work counts: a folder without generations or verdicts yet (say, the model name had a typo)
     takes the new settings.
     """
-    path = out / "manifest.json"
-    work = [name for name in ("generations.jsonl", "verdicts.jsonl")
+    path = out / MANIFEST
+    work = [name for name in (GENERATIONS, VERDICTS)
             if (out / name).is_file() and (out / name).stat().st_size > 0]
     if work:
         fix = "use another --out (or delete that folder)"

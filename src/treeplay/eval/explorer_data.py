@@ -33,9 +33,10 @@ from typing import Any
 
 from treeplay.errors import DataError
 from treeplay.eval.metrics import verdict_flags
-from treeplay.eval.report import Row, Run, _iteration_dirs
+from treeplay.eval.report import Row, Run
 from treeplay.oracles.base import severity_at_least
 from treeplay.records import Candidate, Task, Tree, Verdict, from_dict, iter_json_lines, load_jsonl
+from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS, RunLayout, iteration_dirs
 from treeplay.tree.golden import function_end, is_identical
 from treeplay.tree.leaves import Leaf, golden_statement, node_prefix, place_branches, program, task_of
 from treeplay.tree.pairs import classify
@@ -64,13 +65,14 @@ def tree_views(run: Run, label: str, texts: Texts) -> list[dict[str, Any]]:
     """One explorer view per iteration of ``run`` that has a trees.jsonl (none for a plain eval folder)."""
     views: list[dict[str, Any]] = []
     tasks: dict[str, Task] | None = None
-    for t, folder in _iteration_dirs(run.path).items():
-        trees_path = folder / "trees.jsonl"
+    layout = RunLayout(run.path)
+    for t in iteration_dirs(run.path):
+        trees_path = layout.trees(t)
         if not trees_path.is_file():
             continue
         if tasks is None:
-            tasks = _run_tasks(run.path / "tasks.jsonl")
-        verdicts_path, pairs_path = folder / "verdicts.jsonl", folder / "pairs.jsonl"
+            tasks = _run_tasks(layout.tasks)
+        verdicts_path, pairs_path = layout.verdicts(t), layout.pairs(t)
         verdicts = ({v.candidate_id: v for v in load_jsonl(verdicts_path, Verdict)}
                     if verdicts_path.is_file() else None)
         pairs = read_pairs(pairs_path) if pairs_path.is_file() else {}
@@ -242,10 +244,10 @@ def programs(row: Row, bench: str) -> dict[str, tuple[Any, ...]] | None:
     if folder is None:
         return None
     severity = _eval_severity(folder)
-    verdicts = {v.candidate_id: v for v in load_jsonl(folder / "verdicts.jsonl", Verdict)}
+    verdicts = {v.candidate_id: v for v in load_jsonl(folder / VERDICTS, Verdict)}
     tasks = eval_tasks(row.run, bench)
     out: dict[str, tuple[Any, ...]] = {}
-    for candidate in load_jsonl(folder / "generations.jsonl", Candidate):
+    for candidate in load_jsonl(folder / GENERATIONS, Candidate):
         verdict = verdicts.get(candidate.candidate_id)
         first = candidate.task_id not in out or candidate.candidate_id.endswith("/s0")
         if verdict is not None and first:
@@ -285,10 +287,11 @@ def eval_folder(run: Run, iteration: int, bench: str) -> Path | None:
     """The folder holding ``bench``'s generations.jsonl and verdicts.jsonl for ``run`` at ``iteration``, found
     where the report found its metrics.json (``report._benchmarks_in``): a sub-folder named after the benchmark,
     or a folder whose own metrics.json names it."""
-    tops = [run.path / "eval" / f"iter_{iteration}"] if run.selfplay else [run.path, run.path / "eval"]
+    layout = RunLayout(run.path)
+    tops = [layout.eval_dir(iteration)] if run.selfplay else [run.path, layout.eval_root]
     for top in tops:
         for folder, named in ((top / bench, True), (top, False)):
-            if not ((folder / "generations.jsonl").is_file() and (folder / "verdicts.jsonl").is_file()):
+            if not ((folder / GENERATIONS).is_file() and (folder / VERDICTS).is_file()):
                 continue
             if named or _own_benchmark(folder) == bench:
                 return folder
@@ -299,7 +302,7 @@ def _own_benchmark(folder: Path) -> str:
     """The name the report gives the metrics.json directly in ``folder``: its ``benchmark`` stem, else the
     folder's name."""
     try:
-        name = json.loads((folder / "metrics.json").read_text(encoding="utf-8")).get("benchmark")
+        name = json.loads((folder / METRICS).read_text(encoding="utf-8")).get("benchmark")
     except (OSError, ValueError, AttributeError):
         name = None
     return Path(name).stem if isinstance(name, str) and name else folder.name
@@ -308,7 +311,7 @@ def _own_benchmark(folder: Path) -> str:
 def _eval_severity(folder: Path) -> str:
     """The severity the evaluation counted findings at (its manifest.json; ``medium``, eval's default)."""
     try:
-        severity = json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("severity")
+        severity = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("severity")
     except (OSError, ValueError, AttributeError):
         severity = None
     return severity if severity in ("low", "medium", "high") else "medium"
@@ -317,7 +320,7 @@ def _eval_severity(folder: Path) -> str:
 def eval_tasks(run: Run, bench: str) -> dict[str, Task]:
     """The evaluation tasks a self-play run wrote (eval_tasks/<bench>.jsonl or eval_tasks.jsonl), by id; empty
     when the run has none (a named benchmark, a plain eval folder): programs are then shown without prefix."""
-    for path in (run.path / "eval_tasks" / f"{bench}.jsonl", run.path / "eval_tasks.jsonl"):
+    for path in (RunLayout(run.path).eval_tasks(bench), RunLayout(run.path).eval_tasks()):
         if path.is_file():
             return {task.id: task for task in load_jsonl(path, Task)}
     return {}

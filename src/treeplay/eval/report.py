@@ -15,7 +15,6 @@ when drawing); the tree explorer and the before/after programs (HTML only) in ``
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -26,6 +25,8 @@ import yaml
 from treeplay.errors import DataError, ToolMissingError, UsageError
 from treeplay.eval import plots as plotting
 from treeplay.records import iter_json_lines, write_text_atomic
+from treeplay.runs import METRICS as METRICS_FILE
+from treeplay.runs import TRAINER_STATE, TRAINING_LOG, RunLayout, iteration_dirs
 
 METRICS = ("spr@1", "secure@1", "func-sec@1")  # the methods table's columns, per benchmark
 TITLES = {"spr@1": "SPR@1", "secure@1": "secure@1", "func-sec@1": "func-sec@1", "func@1": "func@1",
@@ -138,23 +139,14 @@ def _read_object(path: Path) -> dict[str, Any]:
     return data
 
 
-def _iteration_dirs(parent: Path) -> dict[int, Path]:
-    found = {}
-    for child in parent.glob("iter_*") if parent.is_dir() else ():
-        match = re.fullmatch(r"iter_(\d+)", child.name)
-        if match and child.is_dir():
-            found[int(match.group(1))] = child
-    return dict(sorted(found.items()))
-
-
 def _benchmarks_in(folder: Path) -> dict[str, dict[str, Any]]:
     """benchmark -> metrics for ``folder/metrics.json`` and every ``folder/<benchmark>/metrics.json``."""
     found: dict[str, dict[str, Any]] = {}
-    if (folder / "metrics.json").is_file():
-        metrics = read_metrics(folder / "metrics.json")
+    if (folder / METRICS_FILE).is_file():
+        metrics = read_metrics(folder / METRICS_FILE)
         name = metrics.get("benchmark")
         found[Path(name).stem if isinstance(name, str) and name else folder.name] = metrics
-    for path in sorted(folder.glob("*/metrics.json")):
+    for path in sorted(folder.glob(f"*/{METRICS_FILE}")):
         found[path.parent.name] = read_metrics(path)
     return found
 
@@ -163,8 +155,9 @@ def _read_training(run_dir: Path) -> tuple[dict[int, list[dict[str, Any]]], dict
     """Per iteration: the training log rows (metrics.jsonl) and trainer_state.json, where they exist."""
     logs: dict[int, list[dict[str, Any]]] = {}
     states: dict[int, dict[str, Any]] = {}
-    for t, folder in _iteration_dirs(run_dir).items():
-        log = folder / "model" / "metrics.jsonl"
+    layout = RunLayout(run_dir)
+    for t in iteration_dirs(run_dir):
+        log = layout.model(t) / TRAINING_LOG
         if log.is_file():
             rows = []
             for number, row in iter_json_lines(log):
@@ -173,8 +166,8 @@ def _read_training(run_dir: Path) -> tuple[dict[int, list[dict[str, Any]]], dict
                                     fix="restore the log from the run, or delete it to report without curves")
                 rows.append(row)
             logs[t] = rows
-        if (folder / "model" / "trainer_state.json").is_file():
-            states[t] = _read_object(folder / "model" / "trainer_state.json")
+        if (layout.model(t) / TRAINER_STATE).is_file():
+            states[t] = _read_object(layout.model(t) / TRAINER_STATE)
     return logs, states
 
 
@@ -194,18 +187,19 @@ def load_run(path: Path) -> Run:
     path = Path(path)
     if not path.is_dir():
         raise UsageError(f"{path}: not a directory", fix="give a run directory (runs/<name>) or a treeplay eval --out")
-    config = _read_object(path / "config.yaml") if (path / "config.yaml").is_file() else {}
+    layout = RunLayout(path)
+    config = _read_object(layout.config) if layout.config.is_file() else {}
     name = str(config.get("name") or path.resolve().name)
-    iterations = _iteration_dirs(path / "eval")
+    iterations = iteration_dirs(layout.eval_root)
     if iterations:
         evals = {t: found for t, folder in iterations.items() if (found := _benchmarks_in(folder))}
         logs, states = _read_training(path)
         section = lambda key: config.get(key) if isinstance(config.get(key), dict) else {}  # noqa: E731
         run = Run(name=name, path=path, selfplay=True, method=section("train").get("method"),
                   pairs_mode=section("pairs").get("mode"), model=section("model").get("name"),
-                  evals=evals, training=logs, states=states, stages=_read_stages(path / "manifest.json"))
+                  evals=evals, training=logs, states=states, stages=_read_stages(layout.manifest))
     else:
-        found = _benchmarks_in(path) or _benchmarks_in(path / "eval")
+        found = _benchmarks_in(path) or _benchmarks_in(layout.eval_root)
         run = Run(name=path.resolve().name, path=path, selfplay=False, evals={0: found} if found else {})
     if not run.evals:
         raise UsageError(f"{path}: no metrics.json found (looked in eval/iter_<t>/<benchmark>/, <benchmark>/ and "

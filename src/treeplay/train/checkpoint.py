@@ -31,10 +31,11 @@ from typing import Any
 import torch
 
 from treeplay.records import write_text_atomic
+from treeplay.runs import TRAINER_STATE, TRAINING_LOG
 
 CHECKPOINTS = "checkpoints"
-STATE_FILE = "trainer_state.json"
-METRICS_FILE = "metrics.jsonl"
+STATE_FILE = TRAINER_STATE
+METRICS_FILE = TRAINING_LOG
 _STEP = re.compile(r"^step-(\d+)$")
 
 
