@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from treeplay import __version__
-from treeplay.errors import TreeplayError, UsageError
+from treeplay.errors import TreeplayError
 
 EPILOG = """\
 typical run (the paper's loop, one iteration):
@@ -109,17 +109,9 @@ def _add_data(sub: argparse._SubParsersAction) -> None:
 
 
 def _data_import(args: argparse.Namespace) -> int:
-    from treeplay.data.importers import import_tasks, task_stats
-    from treeplay.records import LANGUAGES, write_jsonl
+    from treeplay.pipeline.tasks import import_tasks
 
-    unknown = [lang for lang in args.language or () if lang not in LANGUAGES]
-    if unknown:
-        raise UsageError(f"unknown language {unknown[0]!r}", fix=f"use one of: {', '.join(LANGUAGES)}")
-    tasks = [t for t in import_tasks(args.format, args.path) if not args.language or t.language in args.language]
-    n = write_jsonl(args.output, tasks)
-    stats = task_stats(tasks)
-    langs = ", ".join(f"{k} {v}" for k, v in stats["by_language"].items())
-    print(f"wrote {n} tasks to {args.output} ({langs}; {stats['with_tests']} with tests)")
+    print(import_tasks(args.format, args.path, args.output, languages=args.language or ()).message())
     return 0
 
 

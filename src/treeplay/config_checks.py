@@ -160,3 +160,25 @@ def _value(config: Any, key: str) -> Any:
     for part in key.split("."):
         value = getattr(value, part)
     return list(value) if isinstance(value, tuple) else value
+
+
+def check_sampling(name: str, *, section: Any, n: tuple[str, int], prompt_format: str,
+                   extra: Sequence[tuple[str, bool, str]] = ()) -> None:
+    """Check the sampling keys of a config section (``grow`` or ``eval``): bad values are ConfigErrors naming
+    the key. ``n`` is the (key, value) of the samples per fork; ``extra`` more (key, ok, expected) checks."""
+    from treeplay.engine.prompts import FORMATS
+
+    stops = ("function", "statement", "none") if name == "grow" else ("function", "none")
+    checks = [(f"{name}.{n[0]}", n[1] >= 1, "at least 1"),
+              (f"{name}.max_new_tokens", section.max_new_tokens >= 1, "at least 1"),
+              (f"{name}.temperature", section.temperature >= 0, "0 (greedy) or more"),
+              (f"{name}.top_p", 0 < section.top_p <= 1, "in (0, 1]"),
+              (f"{name}.backend", section.backend in ("hf", "openai"), "hf or openai"),
+              (f"{name}.stop", section.stop in stops, " or ".join(stops)),
+              ("model.prompt_format", prompt_format in FORMATS, " | ".join(FORMATS)), *extra]
+    for key, ok, expected in checks:
+        if not ok:
+            raise ConfigError(f"must be {expected}", key=key, fix=f"set {key} to {expected}")
+    if section.backend == "openai" and not section.endpoint:
+        raise ConfigError("the openai backend needs a server URL", key=f"{name}.endpoint",
+                          fix=f"e.g. {name}.endpoint=http://localhost:8000/v1")

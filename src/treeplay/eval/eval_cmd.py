@@ -129,7 +129,7 @@ def _settings(config: Any, benchmark: str, model: str | None) -> dict[str, Any]:
 
 def _check_settings(ev: Any, prompt_format: str) -> None:
     """Bad eval values are ConfigErrors naming the key."""
-    from treeplay.engine.grow_cmd import check_sampling
+    from treeplay.config_checks import check_sampling
 
     check_sampling("eval", section=ev, n=("n_samples", ev.n_samples), prompt_format=prompt_format,
                    extra=[("eval.bootstrap", ev.bootstrap >= 1, "at least 1")])
@@ -182,9 +182,8 @@ def _candidates_from_file(path: Path, all_tasks: Sequence[Task], tasks: Sequence
 def _generate(tasks: Sequence[Task], out: Path, config: Any, model: str, adapter: str | None,
               progress: bool) -> list[Candidate]:
     """Sample ``eval.n_samples`` programs per task with the model (resuming ``out``)."""
-    from treeplay.engine.backends import SamplingParams
+    from treeplay.engine.backends import SamplingParams, build_backend
     from treeplay.engine.generate import generate_all, sample_id
-    from treeplay.engine.grow_cmd import build_backend
 
     ev, spec = config.eval, config.model
     ids = [sample_id(t.id, k) for t in tasks for k in range(ev.n_samples)]

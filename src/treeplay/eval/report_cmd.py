@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 
 from treeplay.cli_args import output_dir
-from treeplay.errors import UsageError
 
 EPILOG = """\
 what a RUN_DIR can be:
@@ -56,17 +55,11 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
 def run_report(args: argparse.Namespace) -> int:
     """Handler of ``treeplay report``."""
     from treeplay.config import load_config
-    from treeplay.eval.report import collect_runs, write_report
+    from treeplay.pipeline.report import report
 
     # argparse hands every positional to RUN_DIR (it is greedy); a KEY=VALUE that is not a folder is an override
     runs = [Path(p) for p in args.runs if "=" not in p or Path(p).exists()]
     overrides = [p for p in args.runs if "=" in p and not Path(p).exists()] + list(args.overrides or [])
     load_config(args.config, overrides)  # a bad config is reported before anything is read
-    if not runs:
-        raise UsageError("no RUN_DIR given (only KEY=VALUE overrides)", fix="name at least one run directory")
-    collected = collect_runs(runs)
-    report = write_report(collected, args.out or runs[0], plots=not args.no_plots, explorer=args.explorer)
-    print(f"compared {len(collected)} run(s): " + ", ".join(r.name for r in collected))
-    print(f"wrote {report.markdown} and {len(report.plots)} plot(s) under {report.markdown.parent / 'plots'}")
-    print(f"report: {report.html}")
+    print(report(runs, args.out, plots=not args.no_plots, explorer=args.explorer).message())
     return 0

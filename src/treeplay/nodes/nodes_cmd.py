@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
-from typing import Any
 
 from treeplay.cli_args import output_file
 from treeplay.errors import UsageError
@@ -60,81 +58,27 @@ def add_nodes_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 def run_nodes(args: argparse.Namespace) -> int:
     """Handler of ``treeplay nodes``."""
+    import dataclasses
+
     from treeplay.config import load_config
-    from treeplay.data.importers import import_tasks
-    from treeplay.records import write_jsonl
+    from treeplay.pipeline.nodes import find_nodes
 
     config = load_config(args.config, args.overrides)
     if args.output is None and not args.stats:
         raise UsageError("nothing to do: give -o nodes.jsonl and/or --stats", fix="add -o nodes.jsonl or --stats")
     if args.json and not args.stats:
         raise UsageError("--json goes with --stats", fix="add --stats, or drop --json")
-    method = args.method or config.nodes.method
-    if method not in METHODS:
-        raise UsageError(f"unknown node method {method!r}", fix=f"use one of: {', '.join(METHODS)}")
-    tasks = import_tasks(args.format, args.tasks)  # tasks without golden code count, with no nodes
-    result = find_nodes(tasks, method, config, hunk_starts=args.hunk_starts)
-    if args.output is not None:
-        written = write_jsonl(args.output, result.nodes)
+    settings = config.nodes if args.method is None else dataclasses.replace(config.nodes, method=args.method)
+    found = find_nodes(args.tasks, args.output, settings=settings, model=config.model, score=config.score,
+                       fmt=args.format, hunk_starts=args.hunk_starts)
+    tasks, result, method = list(found.tasks), found.result, found.method
+    if args.output is not None and not (args.stats and args.json):
         stats = node_stats(tasks, result)
-        if not (args.stats and args.json):
-            print(f"wrote {written} {method} nodes for {stats['tasks_with_nodes']} of {stats['tasks']} tasks "
-                  f"to {args.output} ({result.unmatched} unmatched)")
+        print(f"wrote {found.written} {method} nodes for {stats['tasks_with_nodes']} of {stats['tasks']} tasks "
+              f"to {args.output} ({result.unmatched} unmatched)")
     if args.stats:
         _print_stats(tasks, result, method, as_json=args.json)
     return 0
-
-
-def find_nodes(tasks: list[Task], method: str, config: Any, *, hunk_starts: bool = False) -> NodeResult:
-    """Dispatch to the method's module with the settings it takes from ``config`` (a ``treeplay.config.Config``)."""
-    nodes_cfg = config.nodes
-    if method == "annotation":
-        from treeplay.nodes.annotation import annotation_nodes
-
-        if not any(t.annotations for t in tasks):
-            raise UsageError("no task carries annotations",
-                             fix="import the TSP release with --format tsp-annotated (sec-new-desc_annotated.json)")
-        return annotation_nodes(tasks)
-    if method == "diff":
-        from treeplay.nodes.diff import diff_nodes
-
-        return diff_nodes(tasks, first_only=hunk_starts, max_nodes=nodes_cfg.max_nodes)
-    if method == "analyzer":
-        from treeplay.nodes.analyzer import analyzer_nodes
-
-        return analyzer_nodes(tasks, analyzers=config.score.analyzers, severity=config.score.severity,
-                              max_nodes=nodes_cfg.max_nodes)
-    if method == "entropy":
-        return _entropy(tasks, config)
-    return _llm(tasks, config)
-
-
-def _entropy(tasks: list[Task], config: Any) -> NodeResult:
-    from treeplay.engine.loading import load_model
-    from treeplay.engine.prompts import build_prompt
-    from treeplay.nodes.entropy import entropy_nodes
-
-    loaded = load_model(config.model.name, adapter=config.model.adapter, dtype=config.model.dtype,
-                        device=config.model.device)
-
-    def encode(task: Task) -> tuple:
-        # exactly the ids the opponent reads when it grows the tree (grow uses the same build_prompt)
-        parts = build_prompt(task, loaded.tokenizer, config.model.prompt_format)
-        return parts.prompt_ids, parts.golden_ids, parts.golden_starts
-
-    return entropy_nodes(tasks, loaded.model, loaded.tokenizer, top_k=config.nodes.top_k, encode=encode)
-
-
-def _llm(tasks: list[Task], config: Any) -> NodeResult:
-    from treeplay.nodes.llm import llm_nodes
-
-    nodes_cfg = config.nodes
-    if not nodes_cfg.endpoint or not nodes_cfg.llm_model:
-        raise UsageError("the llm method needs nodes.endpoint and nodes.llm_model",
-                         fix="e.g. nodes.endpoint=http://127.0.0.1:8000 nodes.llm_model=Qwen/Qwen2.5-Coder-7B-Instruct")
-    return llm_nodes(tasks, endpoint=nodes_cfg.endpoint, model=nodes_cfg.llm_model,
-                     api_key=os.environ.get("TREEPLAY_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"),
-                     max_nodes=nodes_cfg.max_nodes)
 
 
 def _print_stats(tasks: list[Task], result: NodeResult, method: str, *, as_json: bool) -> None:

@@ -6,12 +6,10 @@ The lead wires ``add_pairs_parser`` into ``cli.py``.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from treeplay.cli_args import output_file
-from treeplay.errors import UsageError
 
 EPILOG = """\
 modes:
@@ -48,33 +46,15 @@ def add_pairs_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 
 def run_pairs(args: argparse.Namespace) -> int:
     """Handler of ``treeplay pairs``."""
+    import dataclasses
+
     from treeplay.config import load_config
-    from treeplay.records import Task, Tree, Verdict, load_jsonl
-    from treeplay.tree.pairs import extract_pairs, write_pairs
+    from treeplay.pipeline.pairs import make_pairs
 
     config = load_config(args.config, args.overrides)
-    mode = args.mode or config.pairs.mode
-    if mode == "verified" and args.verdicts is None:
-        raise UsageError("verified mode needs --verdicts verdicts.jsonl",
-                         fix="score the trees' leaves first (treeplay score), or use --mode paper")
-    if mode == "paper" and args.verdicts is not None:
-        raise UsageError("--verdicts is only read in verified mode", fix="add --mode verified, or drop --verdicts")
-    trees = load_jsonl(args.trees, Tree)
-    tasks = {t.id: t for t in load_jsonl(args.tasks, Task)}
-    verdicts = None
-    if args.verdicts is not None:
-        verdicts = {v.candidate_id: v for v in load_jsonl(args.verdicts, Verdict)}  # a re-score: the last wins
-    result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts)
-    trl = write_pairs(args.output, result.pairs, export_trl=config.pairs.export_trl)
-    counts = dict(result.counts)
-    if args.json:
-        print(json.dumps({"mode": mode, **counts, "by_reason": dict(result.by_reason)}))
-    else:
-        where = f"{args.output}" + (f" (TRL export: {trl})" if trl else "")
-        print(f"wrote {counts['pairs']} {mode} pairs from {counts['trees']} trees to {where}")
-        print("branches: " + ", ".join(f"{k} {counts[k]}" for k in counts if k not in ("trees", "pairs")))
-        if result.by_reason:
-            print("pairs by reason: " + ", ".join(f"{k} {v}" for k, v in result.by_reason.items()))
-    if mode == "verified" and counts["unscored"] and not counts["secure"] + counts["vulnerable"] + counts["broken"]:
-        print("warning: no branch had a verdict; were the verdicts scored on these trees' leaves?", file=sys.stderr)
+    settings = config.pairs if args.mode is None else dataclasses.replace(config.pairs, mode=args.mode)
+    made = make_pairs(args.trees, args.tasks, args.output, settings=settings, verdicts=args.verdicts)
+    print(made.as_json() if args.json else made.message())
+    if made.warning():
+        print(made.warning(), file=sys.stderr)
     return 0
