@@ -41,7 +41,7 @@ STAGES = (
     ("treeplay.train.train_cmd", "add_train_parser"),
     ("treeplay.eval.eval_cmd", "add_eval_parser"),
     ("treeplay.eval.report_cmd", "add_report_parser"),
-    ("treeplay.selfplay", "add_selfplay_parser"),
+    ("treeplay.selfplay_cmd", "add_selfplay_parser"),
     ("treeplay.demo", "add_demo_parser"),
 )
 

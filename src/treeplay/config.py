@@ -10,7 +10,6 @@ sigmoid DPO with beta=0.1 and no SFT term; evaluation at temperature 0.2, top_p 
 from __future__ import annotations
 
 import dataclasses
-import os
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -21,6 +20,7 @@ from typing import Any, Union
 import yaml
 
 from treeplay.errors import ConfigError
+from treeplay.userdirs import user_cache_dir as user_cache_dir  # re-exported: its former home
 
 
 @dataclass(frozen=True)
@@ -149,16 +149,6 @@ class Config:
 
         check_config(self)
         return self
-
-
-def user_cache_dir() -> Path:
-    """treeplay's user cache (converted models, analyzer findings): ``$TREEPLAY_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/treeplay``, else ``~/.cache/treeplay``."""
-    if os.environ.get("TREEPLAY_CACHE_DIR"):
-        return Path(os.environ["TREEPLAY_CACHE_DIR"]).expanduser()
-    if os.environ.get("XDG_CACHE_HOME"):
-        return Path(os.environ["XDG_CACHE_HOME"]).expanduser() / "treeplay"
-    return Path.home() / ".cache" / "treeplay"
 
 
 def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -> Config:

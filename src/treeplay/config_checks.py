@@ -115,7 +115,7 @@ def _pairs_checks(p: Any) -> Iterator[Check]:
 
 
 def _train_checks(t: Any) -> Iterator[Check]:
-    from treeplay.pipeline.train import METHODS
+    from treeplay.train import METHODS
 
     yield ("train.method", t.method in METHODS, " | ".join(METHODS))
     yield ("train.loss", t.loss in LOSSES, " | ".join(LOSSES))

@@ -64,7 +64,8 @@ def demo_config(overrides: list[str] | tuple[str, ...] = ()) -> Any:
 
 def run_demo(args: argparse.Namespace) -> int:
     """Handler of ``treeplay demo``."""
-    from treeplay.selfplay import before_after, run_selfplay
+    from treeplay.pipeline.report import report
+    from treeplay.selfplay import run_selfplay
 
     config = demo_config(args.overrides)
     start = time.perf_counter()
@@ -74,17 +75,9 @@ def run_demo(args: argparse.Namespace) -> int:
 
     log(f"treeplay demo: {config.model.name} model, builtin tasks, one TSP iteration ({config.pairs.mode} pairs) "
         f"-> {args.out}")
-    run_selfplay(config, args.out, log=log)
-    report = _report(args.out)
+    result = run_selfplay(config, args.out, log=log)
+    print(report([args.out], args.out).message())
     print("\nheld-out builtin tasks, base model vs after one TSP iteration:")
-    print(before_after(args.out))
-    print(f"\nreport: {report}  ({time.perf_counter() - start:.0f} s in all)", file=sys.stdout)
+    print(result.table())
+    print(f"\nreport: {args.out / 'report.html'}  ({time.perf_counter() - start:.0f} s in all)", file=sys.stdout)
     return 0
-
-
-def _report(run: Path) -> Path:
-    from treeplay.cli import build_parser, parse_args
-
-    args = parse_args(build_parser(), ["report", str(run), "--out", str(run)])
-    args.func(args)
-    return run / "report.html"

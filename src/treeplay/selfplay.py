@@ -1,4 +1,4 @@
-"""``treeplay selfplay``: T iterations of grow -> score -> pairs -> train, then evaluation, resumable.
+"""Self-play: T iterations of grow -> score -> pairs -> train, then evaluation, resumable (``treeplay selfplay``).
 
 A run directory (``<out_dir>/<name>/``) holds everything; ``treeplay.runs`` names its files.
 
@@ -6,7 +6,8 @@ Iteration t's opponent is the model of iteration t-1 (the base model for t = 1):
 samples the rejected programs (SPIN), and it is the frozen reference of the DPO update (paper, steps 3 and 5).
 The main player trained at iteration t is a LoRA adapter (or full weights) in ``iter_<t>/model``.
 
-Every stage is the stage command itself, run in this process with ``--config config.yaml``, so a selfplay run and
+Every stage calls the stage's library function (``treeplay.pipeline``) with the run's config sections, the same
+call its command makes with ``--config config.yaml`` (the manifest records that command line), so a selfplay run and
 a hand-run pipeline do the same thing. Each stage resumes on its own (grow, score and eval append one record at a
 time and skip what is there; train resumes from its last checkpoint; whole files are written by rename), and the
 manifest records a stage only once it has finished: ``kill -9`` at any point, run the same command again, and it
@@ -19,11 +20,12 @@ import json
 import sys
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from treeplay.config import Config
 from treeplay.data.importers import FORMATS
 from treeplay.errors import ConfigError
 from treeplay.records import write_text_atomic
@@ -49,14 +51,16 @@ def run_dir(config: Any, out: str | Path | None = None) -> Path:
 
 
 def plan(config: Any, run: Path) -> list[Step]:
-    """The stages of a run, in order (see the module docstring)."""
+    """The stages of a run, in order (see the module docstring). Each step's argv is the stage command that does
+    what its call does (recorded in the manifest; a step with a launcher runs it)."""
     method = config.train.method
     layout = RunLayout(run)
     cfg = str(layout.config)
     tasks = str(layout.tasks)
     steps = _eval_steps(config, run, 0, adapter=None) if config.eval.base else []
     if method in TREE_METHODS:
-        steps.append(Step("nodes", ("nodes", tasks, "-o", str(layout.nodes), "--config", cfg), (layout.nodes,)))
+        steps.append(Step("nodes", ("nodes", tasks, "-o", str(layout.nodes), "--config", cfg), (layout.nodes,),
+                          call=partial(_nodes_stage, config, layout)))
     adapter: str | None = config.model.adapter
     for t in range(1, config.iterations + 1):
         model = layout.model(t)
@@ -66,28 +70,85 @@ def plan(config: Any, run: Path) -> list[Step]:
             trees, pairs = layout.trees(t), layout.pairs(t)
             steps.append(Step(f"iter_{t}/grow", ("grow", tasks, str(layout.nodes), "-o", str(trees),
                                                  "--iteration", str(t), "--config", cfg,
-                                                 *_overrides(adapter)), (trees,)))
+                                                 *_overrides(adapter)), (trees,),
+                              call=partial(_grow_stage, config, layout, t, adapter)))
             pair_args = ["pairs", str(trees), tasks, "-o", str(pairs), "--config", cfg]
+            verdicts = None
             if config.pairs.mode == "verified":
                 verdicts = layout.verdicts(t)
                 steps.append(Step(f"iter_{t}/score", ("score", tasks, "--trees", str(trees), "-o", str(verdicts),
                                                       "--config", cfg), (verdicts,),
-                                  call=partial(_score_stage, layout.tasks, trees, verdicts, config.score)))
+                                  call=partial(_score_stage, config, layout, t)))
                 pair_args += ["--verdicts", str(verdicts)]
-            steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,)))
+            steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,),
+                              call=partial(_pairs_stage, config, layout, t, verdicts)))
             train += ["--pairs", str(pairs), "--trees", str(trees)]
-        steps.append(Step(f"iter_{t}/train", tuple(train), (model / TRAINER_STATE,), launcher=config.train.launcher))
+        steps.append(Step(f"iter_{t}/train", tuple(train), (model / TRAINER_STATE,), launcher=config.train.launcher,
+                          call=partial(_train_stage, config, layout, t, adapter)))
         adapter = str(model)
         if t == config.iterations or config.eval.every_iteration:
             steps.extend(_eval_steps(config, run, t, adapter=adapter))
     return steps
 
 
-def _score_stage(tasks: Path, trees: Path, verdicts: Path, settings: Any) -> None:
-    """A run's score stage: every key of the score section decides the verdicts (as in treeplay eval)."""
+# The stages' library calls: what the stage commands do with the run's config (their output lines included).
+
+
+def _with_adapter(config: Any, adapter: str | None) -> Any:
+    return replace(config.model, adapter=adapter) if adapter else config.model
+
+
+def _nodes_stage(config: Any, layout: RunLayout) -> None:
+    from treeplay.pipeline.nodes import find_nodes
+
+    print(find_nodes(layout.tasks, layout.nodes, settings=config.nodes, model=config.model,
+                     score=config.score).message())
+
+
+def _grow_stage(config: Any, layout: RunLayout, t: int, adapter: str | None) -> None:
+    from treeplay.pipeline.grow import grow
+
+    print(grow(layout.tasks, layout.nodes, layout.trees(t), settings=config.grow,
+               model=_with_adapter(config, adapter), score=config.score, iteration=t, progress=True).message())
+
+
+def _score_stage(config: Any, layout: RunLayout, t: int) -> None:
+    """Every key of the score section decides the verdicts (as in treeplay eval)."""
     from treeplay.oracles.scoring import score
 
-    print(score(tasks, verdicts, settings=settings, trees=trees, progress=sys.stderr.isatty()).message())
+    print(score(layout.tasks, layout.verdicts(t), settings=config.score, trees=layout.trees(t),
+                progress=sys.stderr.isatty()).message())
+
+
+def _pairs_stage(config: Any, layout: RunLayout, t: int, verdicts: Path | None) -> None:
+    from treeplay.pipeline.pairs import make_pairs
+
+    made = make_pairs(layout.trees(t), layout.tasks, layout.pairs(t), settings=config.pairs, verdicts=verdicts)
+    print(made.message())
+    if made.warning():
+        print(made.warning(), file=sys.stderr)
+
+
+def _train_stage(config: Any, layout: RunLayout, t: int, adapter: str | None) -> None:
+    from treeplay.config import dump_config
+    from treeplay.pipeline.train import train_model
+
+    tree = config.train.method in TREE_METHODS
+    result = train_model(str(layout.tasks), layout.model(t), settings=config.train,
+                         model=_with_adapter(config, adapter), grow=config.grow,
+                         pairs=layout.pairs(t) if tree else None, trees=layout.trees(t) if tree else None,
+                         data_dir=config.data_dir, config_text=dump_config(config), progress=True)
+    if result.message():
+        print(result.message())
+
+
+def _eval_stage(config: Any, layout: RunLayout, benchmark: str, out: Path, adapter: str | None,
+                data: str | None) -> None:
+    from treeplay.pipeline.evaluate import evaluate, format_table
+
+    result = evaluate(benchmark, out, settings=config.eval, score=config.score, model=_with_adapter(config, adapter),
+                      data=data, limit=config.eval.limit or None, seen_from=layout.tasks, progress=True)
+    print(format_table(result.metrics, result.out))
 
 
 def _model_args(config: Any, adapter: str | None) -> list[str]:
@@ -110,15 +171,17 @@ def _eval_steps(config: Any, run: Path, t: int, adapter: str | None) -> list[Ste
         name = benchmark_name(spec)
         layout = RunLayout(run)
         out = layout.eval_dir(t, name)
-        argv = ["eval", "--benchmark", eval_benchmark(config, run, spec), "--out", str(out),
-                "--seen-from", str(layout.tasks), "--config", str(layout.config),
-                *_model_args(config, adapter)]
+        bench = eval_benchmark(config, run, spec)
+        argv = ["eval", "--benchmark", bench, "--out", str(out), "--seen-from", str(layout.tasks),
+                "--config", str(layout.config), *_model_args(config, adapter)]
+        data = None
         if config.eval.data and not materialized(config.eval, spec):
-            argv += ["--data", config.eval.data.replace("{data_dir}", config.data_dir)]
+            data = config.eval.data.replace("{data_dir}", config.data_dir)
+            argv += ["--data", data]
         if config.eval.limit:
             argv += ["--limit", str(config.eval.limit)]
-        steps.append(Step(f"eval/iter_{t}/{name}" if several else f"eval/iter_{t}", tuple(argv),
-                          (out / METRICS,)))
+        steps.append(Step(f"eval/iter_{t}/{name}" if several else f"eval/iter_{t}", tuple(argv), (out / METRICS,),
+                          call=partial(_eval_stage, config, layout, bench, out, adapter, data)))
     return steps
 
 
@@ -267,21 +330,34 @@ def stage_runner(step: Step) -> int:
         import subprocess
 
         return subprocess.run([*shlex.split(step.launcher), "-m", "treeplay", *step.argv], check=False).returncode
-    if step.call is not None:
-        step.call()
-        return 0
-    from treeplay.cli import build_parser, parse_args
-
-    args = parse_args(build_parser(), list(step.argv))
-    return int(args.func(args) or 0)
+    if step.call is None:
+        raise ValueError(f"stage {step.name} has neither a library call nor a launcher")
+    step.call()
+    return 0
 
 
-def run_selfplay(config: Any, run: Path, *, log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Prepare the run directory and run every stage not done yet; returns the manifest."""
-    prepare(config, run)
-    steps = plan(config, run)
-    log(f"run {run}: {len(steps)} stages ({config.train.method}, {config.iterations} iteration(s))")
-    return execute(steps, run, stage_runner, log=log)
+@dataclass(frozen=True)
+class SelfplayResult:
+    """A finished run: its folder and its manifest (the stages done, their outputs and wall times)."""
+
+    run: Path
+    manifest: dict[str, Any]
+
+    def table(self) -> str:
+        """The base model against the last iteration, per benchmark (``before_after``)."""
+        return before_after(self.run)
+
+
+def run_selfplay(config: Config, run: Path | None = None, *,
+                 log: Callable[[str], None] = print) -> SelfplayResult:
+    """Run (or resume) the whole loop of ``config`` in ``run`` (default: ``<out_dir>/<name>``): prepare the run
+    folder, then every stage not done yet, each recorded in the manifest when it finishes. ``log`` receives one
+    line per stage."""
+    folder = run_dir(config, run)
+    prepare(config, folder)
+    steps = plan(config, folder)
+    log(f"run {folder}: {len(steps)} stages ({config.train.method}, {config.iterations} iteration(s))")
+    return SelfplayResult(folder, execute(steps, folder, stage_runner, log=log))
 
 
 def before_after(run: Path) -> str:
@@ -308,45 +384,3 @@ def before_after(run: Path) -> str:
 
 def _pct(value: Any) -> str:
     return "n/a" if value is None else f"{100 * float(value):.1f}%"
-
-
-def add_selfplay_parser(subparsers: Any) -> Any:
-    """Add ``treeplay selfplay`` to ``subparsers``."""
-    import argparse
-
-    from treeplay.cli_args import output_dir
-
-    summary = "run T self-play iterations end to end from a config, resumable"
-    parser = subparsers.add_parser("selfplay", help=summary, description=__doc__.split("\n\n")[0].split(": ", 1)[1],
-                                   formatter_class=argparse.RawDescriptionHelpFormatter, epilog=SELFPLAY_EPILOG)
-    parser.add_argument("--config", metavar="FILE", help="YAML config (configs/demo.yaml, configs/verified-tsp.yaml, "
-                                                         "configs/paper-codellama7b.yaml, configs/baseline-*.yaml)")
-    parser.add_argument("--out", type=output_dir("--out"), metavar="DIR",
-                        help="run directory (default: <out_dir>/<name>)")
-    parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
-    parser.set_defaults(func=_run_selfplay_command)
-    return parser
-
-
-SELFPLAY_EPILOG = """\
-stages (each is the stage command itself, recorded in manifest.json when done):
-  eval iteration 0 (base) -> nodes -> for t in 1..T: grow -> [score] -> pairs -> train -> eval iteration t
-  (sft / dpo / spin train straight from the tasks; spin samples its rejected programs from model t-1)
-examples:
-  treeplay selfplay --config configs/demo.yaml
-  treeplay selfplay --config configs/verified-tsp.yaml name=vt iterations=3
-  treeplay selfplay --config configs/baseline-spin.yaml tasks=runs/data/tasks.jsonl
-Kill it at any point and run the same command again: it resumes where it stopped.
-"""
-
-
-def _run_selfplay_command(args: Any) -> int:
-    from treeplay.cli_args import output_dir
-    from treeplay.config import load_config
-
-    config = load_config(args.config, args.overrides)
-    run = run_dir(config, args.out) if args.out else output_dir("out_dir/name")(str(run_dir(config)))
-    run_selfplay(config, run)
-    print(before_after(run))
-    print(f"run finished: {run}  (report: treeplay report {run})", file=sys.stdout)
-    return 0

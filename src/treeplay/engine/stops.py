@@ -26,7 +26,9 @@ straddles the start of the dedented line keeps its whitespace).
 from __future__ import annotations
 
 import re
-from typing import Any, Protocol
+from typing import Protocol
+
+from treeplay.engine.lexing import python_string_char
 
 BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _PY_DEF = re.compile(r"[ \t]*(async[ \t]+)?def[ \t]")
@@ -172,22 +174,6 @@ class PythonStop(_Lines):
 
     def _in_string(self, text: str, i: int, ch: str) -> None:
         python_string_char(self, text, i, ch)
-
-
-def python_string_char(lexer: Any, text: str, i: int, ch: str) -> None:
-    """One character inside a Python string: escapes, and the closing quote (one-line or triple). ``lexer`` holds
-    ``quote``, ``quote_open_end``, ``escape`` and ``last_empty`` (shared by the function and statement rules)."""
-    if lexer.escape:
-        lexer.escape = False
-    elif ch == "\\":
-        lexer.escape = True
-    elif len(lexer.quote) == 1 and ch == lexer.quote:
-        if i - 1 == lexer.quote_open_end:
-            lexer.last_empty = (i, ch)
-        lexer.quote = ""
-    elif len(lexer.quote) == 3 and ch == lexer.quote[0] and i - 2 > lexer.quote_open_end \
-            and text[i - 2:i + 1] == lexer.quote:
-        lexer.quote = ""
 
 
 def _enclosing_def(starts: list[tuple[int, bool]], node_line: str) -> int | None:

@@ -71,13 +71,10 @@ def run_nodes(args: argparse.Namespace) -> int:
     settings = config.nodes if args.method is None else dataclasses.replace(config.nodes, method=args.method)
     found = find_nodes(args.tasks, args.output, settings=settings, model=config.model, score=config.score,
                        fmt=args.format, hunk_starts=args.hunk_starts)
-    tasks, result, method = list(found.tasks), found.result, found.method
     if args.output is not None and not (args.stats and args.json):
-        stats = node_stats(tasks, result)
-        print(f"wrote {found.written} {method} nodes for {stats['tasks_with_nodes']} of {stats['tasks']} tasks "
-              f"to {args.output} ({result.unmatched} unmatched)")
+        print(found.message())
     if args.stats:
-        _print_stats(tasks, result, method, as_json=args.json)
+        _print_stats(list(found.tasks), found.result, found.method, as_json=args.json)
     return 0
 
 

@@ -29,8 +29,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from treeplay.config import user_cache_dir
 from treeplay.records import Finding
+from treeplay.userdirs import user_cache_dir
 
 FILENAME = "findings-v1.sqlite"
 _BUSY_SECONDS = 30.0

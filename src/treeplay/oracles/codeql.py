@@ -22,8 +22,8 @@ from typing import Any
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.oracles.base import Program
-from treeplay.oracles.static import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.records import Finding
 
 INSTALL_HINT = ("download the CodeQL bundle (github.com/github/codeql-action/releases), unpack it and put its "

@@ -16,8 +16,8 @@ from pathlib import Path
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.oracles.base import Program
-from treeplay.oracles.static import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.records import Finding
 
 INSTALL_HINT = "apt-get install cppcheck (Debian/Ubuntu), brew install cppcheck (macOS), or see cppcheck.sourceforge.io"

@@ -18,8 +18,8 @@ from pathlib import Path
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.oracles.base import Program
-from treeplay.oracles.static import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'flawfinder>=2.0' (or pip install 'treeplay[oracles]', or apt-get install flawfinder)"

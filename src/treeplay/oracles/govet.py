@@ -26,13 +26,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from treeplay.config import user_cache_dir
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import clamp_line, find_tool, tool_version
 from treeplay.oracles.base import Program
-from treeplay.oracles.static import clamp_line, find_tool, tool_version
 from treeplay.records import Finding
+from treeplay.userdirs import user_cache_dir
 
 INSTALL_HINT = "apt-get install golang-go (Debian/Ubuntu), brew install go (macOS), or see go.dev/doc/install"
 # vet analyzer -> (CWE, severity). Analyzers not listed: no CWE, low.

@@ -28,9 +28,9 @@ from pathlib import Path
 
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import files_digest
 from treeplay.oracles.base import Program
 from treeplay.oracles.regex_extract import Pattern, extract, python_to_js
-from treeplay.oracles.static import files_digest
 from treeplay.records import Finding
 
 CWE = "CWE-1333"

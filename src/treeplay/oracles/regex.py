@@ -31,9 +31,9 @@ import yaml
 
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
+from treeplay.oracles.analyzer_tools import files_digest
 from treeplay.oracles.base import Program
 from treeplay.oracles.semgrep import USECASES, codeshield_root
-from treeplay.oracles.static import files_digest
 from treeplay.records import Finding
 
 # treeplay language -> CodeShield's file names, in the order CodeShield loads them.

@@ -37,13 +37,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from treeplay.config import user_cache_dir
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
+from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, files_digest, find_tool, tool_version
 from treeplay.oracles.base import Program
-from treeplay.oracles.static import batch_folder, clamp_line, files_digest, find_tool, tool_version
 from treeplay.records import Finding
+from treeplay.userdirs import user_cache_dir
 
 INSTALL_HINT = "pip install 'semgrep==1.182.0' (or pip install 'treeplay[oracles]')"
 CODESHIELD_HINT = "pip install 'codeshield==1.0.1' (or pip install 'treeplay[oracles]')"

@@ -141,7 +141,8 @@ def _candidates_from_file(path: Path, all_tasks: Sequence[Task], tasks: Sequence
 def _generate(tasks: Sequence[Task], out: Path, ev: EvalConfig, spec: ModelConfig,
               progress: bool) -> list[Candidate]:
     """Sample ``eval.n_samples`` programs per task with the model (resuming ``out``)."""
-    from treeplay.engine.backends import SamplingParams, build_backend
+    from treeplay.engine.backends import SamplingParams
+    from treeplay.engine.build import build_backend
     from treeplay.engine.generate import generate_all, sample_id
 
     ids = [sample_id(t.id, k) for t in tasks for k in range(ev.n_samples)]

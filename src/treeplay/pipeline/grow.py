@@ -34,7 +34,7 @@ def grow(tasks: Path, nodes: Path, output: Path, *, settings: GrowConfig | None 
     i, i+n, ...; ``iteration`` is recorded in every tree."""
     from functools import partial
 
-    from treeplay.engine.backends import build_backend
+    from treeplay.engine.build import build_backend
     from treeplay.engine.rollout import grow_trees
     from treeplay.records import RiskNode, Task, load_jsonl
 

@@ -23,6 +23,14 @@ class FoundNodes:
     output: Path | None = None
     written: int = 0
 
+    def message(self) -> str:
+        """The line ``treeplay nodes -o`` prints."""
+        from treeplay.nodes.common import node_stats
+
+        stats = node_stats(list(self.tasks), self.result)
+        return (f"wrote {self.written} {self.method} nodes for {stats['tasks_with_nodes']} of {stats['tasks']} "
+                f"tasks to {self.output} ({self.result.unmatched} unmatched)")
+
 
 def find_nodes(tasks: Path, output: Path | None = None, *, settings: NodesConfig | None = None,
                model: ModelConfig | None = None, score: ScoreConfig | None = None, fmt: str = "native",

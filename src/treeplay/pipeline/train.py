@@ -12,7 +12,6 @@ from typing import Any
 from treeplay.config import GrowConfig, ModelConfig, TrainConfig
 from treeplay.errors import ConfigError, DataError, UsageError
 
-METHODS = ("sft", "dpo", "spin", "tsp")  # trainer.METHODS, named here without importing torch
 SPIN_SAMPLES = "spin_samples.jsonl"
 
 
@@ -35,10 +34,10 @@ class TrainResult:
                 f"s, peak memory {s.get('peak_memory_mb', float('nan')):.0f} MiB -> {self.output}")
 
 
-def train(tasks: str | None, output: Path, *, settings: TrainConfig | None = None, model: ModelConfig | None = None,
-          grow: GrowConfig | None = None, pairs: Path | None = None, trees: Path | None = None,
-          samples: Path | None = None, data_dir: str = "data", config_text: str | None = None,
-          progress: bool = False) -> TrainResult:
+def train_model(tasks: str | None, output: Path, *, settings: TrainConfig | None = None,
+                model: ModelConfig | None = None, grow: GrowConfig | None = None, pairs: Path | None = None,
+                trees: Path | None = None, samples: Path | None = None, data_dir: str = "data",
+                config_text: str | None = None, progress: bool = False) -> TrainResult:
     """Train ``model`` (merged with its adapter: theta_{t-1}, also the frozen reference) with
     ``settings.method`` on ``tasks`` (task sources, as the ``tasks`` key) and write the main player to ``output``
     (a re-run resumes from its last checkpoint).

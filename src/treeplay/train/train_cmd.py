@@ -12,7 +12,8 @@ import json
 from pathlib import Path
 
 from treeplay.cli_args import output_dir
-from treeplay.pipeline.train import METHODS, SPIN_SAMPLES, _tasks, train_params
+from treeplay.pipeline.train import SPIN_SAMPLES, _tasks, train_params
+from treeplay.train import METHODS
 
 __all__ = ["METHODS", "SPIN_SAMPLES", "_tasks", "add_train_parser", "train_params"]
 
@@ -70,13 +71,13 @@ def add_train_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
 def run_train(args: argparse.Namespace) -> int:
     """Handler of ``treeplay train``: the train and model sections, with --method, --model and --adapter on top."""
     from treeplay.config import dump_config, load_config
-    from treeplay.pipeline.train import train
+    from treeplay.pipeline.train import train_model
 
     config = load_config(args.config, args.overrides)
     settings = dataclasses.replace(config.train, method=args.method or config.train.method)
     model = dataclasses.replace(config.model, name=args.model or config.model.name,
                                 adapter=args.adapter if args.adapter is not None else config.model.adapter)
-    result = train(args.tasks or config.tasks, args.output, settings=settings, model=model, grow=config.grow,
+    result = train_model(args.tasks or config.tasks, args.output, settings=settings, model=model, grow=config.grow,
                    pairs=args.pairs, trees=args.trees, samples=args.samples, data_dir=config.data_dir,
                    config_text=dump_config(config), progress=not args.no_progress)
     if args.json:

@@ -38,8 +38,8 @@ import torch
 
 from treeplay.errors import ConfigError, DataError, UsageError
 from treeplay.threads import GOVERNOR
+from treeplay.train import METHODS, memory
 from treeplay.train import checkpoint as ckpt
-from treeplay.train import memory
 from treeplay.train.attention import tree_attention
 from treeplay.train.data import PairGroup
 from treeplay.train.logps import DEFAULT_CHUNK
@@ -49,7 +49,6 @@ from treeplay.train.packing import PackedTree, pack_pairs
 from treeplay.train.plan import DataPlan
 from treeplay.train.reference import REF_FILE, ReferenceLogps, inputs_sha256, load_or_compute_reference
 
-METHODS = ("sft", "dpo", "spin", "tsp")
 SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
 _NOT_IN_FINGERPRINT = ("save_steps", "keep_checkpoints", "logits_chunk", "checkpointing", "heap_budget_mb")
 
