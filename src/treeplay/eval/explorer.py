@@ -25,7 +25,8 @@ from importlib import resources
 from typing import Any
 
 from treeplay.eval.explorer_data import LABELS, Texts, program_changes, tree_views
-from treeplay.eval.report import Run, comparison_rows, run_labels
+from treeplay.eval.report_blocks import Heading, Para, Table
+from treeplay.eval.report_model import Run, comparison_rows, run_labels
 
 SECTION = "Trees and programs"
 ANCHOR = "tree-explorer"
@@ -52,8 +53,6 @@ def build_payload(runs: Sequence[Run]) -> dict[str, Any]:
 def explorer_blocks(runs: Sequence[Run], html_name: str = "report.html") -> list[Any]:
     """The report's section for these views: a heading, what they hold, the before/after counts per benchmark,
     then the Explorer block (left out when the runs have neither trees nor evaluated programs)."""
-    from treeplay.eval.report_sections import Heading, Para, Table  # report_sections renders Explorer blocks
-
     payload = build_payload(runs)
     blocks: list[Any] = [Heading(SECTION)]
     views, changes = payload["views"], payload["changes"]

@@ -33,7 +33,7 @@ from typing import Any
 
 from treeplay.errors import DataError
 from treeplay.eval.metrics import verdict_flags
-from treeplay.eval.report import Row, Run
+from treeplay.eval.report_model import Row, Run
 from treeplay.oracles.base import severity_at_least
 from treeplay.records import Candidate, Task, Tree, Verdict, from_dict, iter_json_lines, load_jsonl
 from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS, RunLayout, iteration_dirs

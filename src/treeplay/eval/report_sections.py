@@ -11,7 +11,6 @@ import base64
 import html
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Union
 
@@ -19,7 +18,8 @@ from treeplay.eval import plots as plotting
 from treeplay.eval.explorer import Explorer
 from treeplay.eval.explorer import render_html as explorer_html
 from treeplay.eval.explorer import render_markdown as explorer_markdown
-from treeplay.eval.report import (
+from treeplay.eval.report_blocks import Figure, Heading, Para, Table
+from treeplay.eval.report_model import (
     METRICS,
     SPLITS,
     TITLES,
@@ -34,38 +34,6 @@ from treeplay.eval.report import (
     reduction,
     run_labels,
 )
-
-
-@dataclass(frozen=True)
-class Heading:
-    """A section title (level 1 = the report's title)."""
-
-    text: str
-    level: int = 2
-
-
-@dataclass(frozen=True)
-class Para:
-    """A paragraph of plain text."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class Table:
-    """A table of already formatted cells; the first column is the row's name."""
-
-    header: tuple[str, ...]
-    rows: tuple[tuple[str, ...], ...]
-
-
-@dataclass(frozen=True)
-class Figure:
-    """A PNG written under the report's plots/ folder, with its caption."""
-
-    path: Path
-    caption: str
-
 
 Block = Union[Heading, Para, Table, Figure, Explorer]  # what a section yields and both renderers read
 
