@@ -19,13 +19,15 @@ from typing import Any, Union
 
 import yaml
 
+from treeplay.engine import DEFAULT_MODEL
 from treeplay.errors import ConfigError
+from treeplay.oracles.base import DEFAULT_ANALYZERS, DEFAULT_SEVERITY
 from treeplay.userdirs import user_cache_dir as user_cache_dir  # re-exported: its former home
 
 
 @dataclass(frozen=True)
 class ModelConfig:
-    name: str = "default"  # "default" = embedded SmolLM2-135M-Instruct; else a HF id or a local folder
+    name: str = DEFAULT_MODEL  # "default" = embedded SmolLM2-135M-Instruct; else a HF id or a local folder
     adapter: str | None = None  # a LoRA adapter folder applied on top
     dtype: str = "auto"  # auto | float32 | bfloat16 | float16
     device: str = "auto"  # auto | cpu | cuda | cuda:N
@@ -57,9 +59,8 @@ class GrowConfig:
 
 @dataclass(frozen=True)
 class ScoreConfig:
-    analyzers: tuple[str, ...] = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet",
-                                  "redos")
-    severity: str = "medium"  # low | medium | high: findings below are ignored
+    analyzers: tuple[str, ...] = DEFAULT_ANALYZERS  # bandit semgrep cppcheck flawfinder codeshield-regex govet redos
+    severity: str = DEFAULT_SEVERITY  # low | medium | high: findings below are ignored
     run_tests: bool = True
     timeout: float = 20.0  # seconds per test program
     workers: int = 2
@@ -133,7 +134,6 @@ class Config:
     languages: tuple[str, ...] = ()  # keep only training tasks in these languages (empty: all)
     data_dir: str = "data"  # replaces {data_dir} in task sources and eval.data
     iterations: int = 2
-    seed: int = 0
     model: ModelConfig = field(default_factory=ModelConfig)
     nodes: NodesConfig = field(default_factory=NodesConfig)
     grow: GrowConfig = field(default_factory=GrowConfig)

@@ -50,7 +50,6 @@ def _checks(c: Any) -> Iterator[Check]:
     yield ("tasks", c.tasks is None or bool(c.tasks.strip()), "null or task sources (builtin:train, a tasks.jsonl)")
     yield ("languages", _all_in(c.languages, LANGUAGES), f"a list of: {', '.join(LANGUAGES)}")
     yield ("iterations", c.iterations >= 1, "at least 1")
-    yield ("seed", c.seed >= 0, "0 or more")
     yield from _model_checks(c.model)
     yield from _nodes_checks(c.nodes)
     yield from _sampling_checks("grow", c.grow, ("width", c.grow.width))

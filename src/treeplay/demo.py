@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 DEMO_SETTINGS = (
-    "name=demo", "tasks=builtin:train:python", "iterations=1", "seed=0",
+    "name=demo", "tasks=builtin:train:python", "iterations=1",
     "model.name=default",
     "nodes.method=diff", "nodes.max_nodes=3",
     "grow.width=4", "grow.temperature=1.0", "grow.top_p=0.95", "grow.max_new_tokens=64",

@@ -12,5 +12,8 @@ Modules (import them directly; this package imports nothing heavy so ``treeplay 
 - ``openai_backend`` an OpenAI-compatible ``/v1/completions`` server (vLLM, SGLang).
 - ``rollout``   ``grow_tree`` / ``grow_trees``: Tree records, resumable ``trees.jsonl``, depth > 1 hook.
 - ``tiny``      ``tiny_model_and_tokenizer``: a tiny random Llama and an offline BPE tokenizer for tests.
+- ``build``     ``build_backend``: the backend a grow or eval section names.
 - ``grow_cmd``  ``treeplay grow``.
 """
+
+DEFAULT_MODEL = "default"  # the embedded SmolLM2-135M-Instruct: model.name's default, and how loading names it

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from treeplay.config import GrowConfig
 from treeplay.engine.stops import StopRule
 
 FINISH_REASONS = ("stop", "length", "eos")
@@ -41,10 +42,10 @@ class SamplingParams:
     that every method generates the same number of tokens).
     """
 
-    width: int = 4
-    temperature: float = 1.0
-    top_p: float = 0.95
-    max_new_tokens: int = 1024
+    width: int = GrowConfig.width
+    temperature: float = GrowConfig.temperature
+    top_p: float = GrowConfig.top_p
+    max_new_tokens: int = GrowConfig.max_new_tokens
     ignore_eos: bool = False
 
     def __post_init__(self) -> None:

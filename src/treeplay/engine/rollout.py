@@ -28,6 +28,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from treeplay.config import GrowConfig, ModelConfig
 from treeplay.engine.backends import BranchBackend, BranchRequest, Fork, Sampled, SamplingParams, derive_seed
 from treeplay.engine.prompts import PromptParts, build_prompt
 from treeplay.engine.statements import make_statement_rule, statement_end
@@ -46,11 +47,11 @@ class GrowParams:
     """Everything that decides a tree besides the model and the data (the ``grow`` config section)."""
 
     sampling: SamplingParams = field(default_factory=SamplingParams)
-    depth: int = 1
-    stop: str = "function"
-    seed: int = 0
-    prompt_format: str = "auto"
-    max_batch: int = 64  # rows (forks x width) decoded together: the branches of several tasks share a batch
+    depth: int = GrowConfig.depth
+    stop: str = GrowConfig.stop
+    seed: int = GrowConfig.seed
+    prompt_format: str = ModelConfig.prompt_format
+    max_batch: int = GrowConfig.max_batch  # rows (forks x width) decoded together: several tasks share a batch
 
     def describe(self, backend: str) -> dict[str, Any]:
         s = self.sampling

@@ -34,7 +34,7 @@ from typing import Any
 from treeplay.errors import DataError
 from treeplay.eval.metrics import verdict_flags
 from treeplay.eval.report_model import Row, Run
-from treeplay.oracles.base import severity_at_least
+from treeplay.oracles.base import DEFAULT_SEVERITY, SEVERITIES, severity_at_least
 from treeplay.records import Candidate, Task, Tree, Verdict, from_dict, iter_json_lines, load_jsonl
 from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS, RunLayout, iteration_dirs
 from treeplay.tree.golden import function_end, is_identical
@@ -314,7 +314,7 @@ def _eval_severity(folder: Path) -> str:
         severity = json.loads((folder / MANIFEST).read_text(encoding="utf-8")).get("severity")
     except (OSError, ValueError, AttributeError):
         severity = None
-    return severity if severity in ("low", "medium", "high") else "medium"
+    return severity if severity in SEVERITIES else DEFAULT_SEVERITY
 
 
 def eval_tasks(run: Run, bench: str) -> dict[str, Task]:

@@ -35,7 +35,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from treeplay.oracles.base import severity_at_least
+from treeplay.oracles.base import DEFAULT_SEVERITY, severity_at_least
 from treeplay.records import Task, Verdict
 
 PASS_KS = (1, 5, 10)
@@ -57,7 +57,7 @@ class VerdictFlags:
     func_sec: bool | None
 
 
-def verdict_flags(verdict: Verdict, severity: str = "medium") -> VerdictFlags:
+def verdict_flags(verdict: Verdict, severity: str = DEFAULT_SEVERITY) -> VerdictFlags:
     """The counts one program contributes to (see the module docstring for each definition)."""
     flagged = verdict.parsed and any(severity_at_least(f.severity, severity) for f in verdict.findings)
     secure = verdict.parsed and not flagged and verdict.secure_tests is not False
@@ -121,7 +121,7 @@ def samples_per_task(verdicts: Iterable[Verdict]) -> int:
 
 
 def metric_block(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *, n_samples: int,
-                 severity: str = "medium", seed: int | str = 0, resamples: int = 1000) -> dict[str, Any]:
+                 severity: str = DEFAULT_SEVERITY, seed: int | str = 0, resamples: int = 1000) -> dict[str, Any]:
     """The metric keys (``n`` ... ``vulnerable``, ``ci95``) over ``verdicts``; ``n_samples`` decides which k."""
     flags = [verdict_flags(v, severity) for v in verdicts]
     n, parsed = len(flags), sum(f.parsed for f in flags)
@@ -175,7 +175,7 @@ def _test_counts(verdicts: Sequence[Verdict], flags: Sequence[VerdictFlags]) -> 
 
 
 def task_scores(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *,
-                severity: str = "medium") -> dict[str, dict[str, Any]]:
+                severity: str = DEFAULT_SEVERITY) -> dict[str, dict[str, Any]]:
     """Per task: its language, its CWEs and the share of its programs that are secure (strict ``secure@1``) and,
     where its tests ran, that pass both kinds (``func-sec``). Paired comparisons between two runs on the same
     benchmark (``paired_comparison``) read these."""
@@ -239,7 +239,7 @@ def split_blocks(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], keys: C
 
 
 def eval_metrics(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *, seen_cwes: Collection[str] | None = None,
-                 severity: str = "medium", seed: int = 0, resamples: int = 1000) -> dict[str, Any]:
+                 severity: str = DEFAULT_SEVERITY, seed: int = 0, resamples: int = 1000) -> dict[str, Any]:
     """Everything metrics.json holds besides the run's description: the overall block, ``by_cwe``,
     ``by_language``, when ``seen_cwes`` is given ``seen`` and ``unseen``, and ``per_task`` (``task_scores``).
 

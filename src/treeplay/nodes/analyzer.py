@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from treeplay.nodes.common import ADDED, NodeResult, NodeSet, split_lines
 from treeplay.nodes.diff import align, map_to_golden
-from treeplay.oracles.base import SEVERITIES, Oracle, Program
+from treeplay.oracles.base import DEFAULT_SEVERITY, SEVERITIES, Oracle, Program
 from treeplay.records import Finding, RiskNode, Task
 
 METHOD = "analyzer"
@@ -26,7 +26,7 @@ ScanFn = Callable[[Sequence[Program]], Mapping[str, Sequence[Finding]]]
 
 
 def analyzer_nodes(tasks: Sequence[Task], *, scan: ScanFn | None = None, analyzers: Sequence[str] | None = None,
-                   severity: str = "medium", oracles: Mapping[str, Oracle] | None = None,
+                   severity: str = DEFAULT_SEVERITY, oracles: Mapping[str, Oracle] | None = None,
                    max_nodes: int | None = None) -> NodeResult:
     """Nodes where the analyzers flag each task's vulnerable variants.
 

@@ -16,7 +16,7 @@ from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
 from treeplay.oracles import proc
 from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, find_tool, tool_version
-from treeplay.oracles.base import SEVERITIES, Program, severity_at_least
+from treeplay.oracles.base import DEFAULT_SEVERITY, SEVERITIES, Program, severity_at_least
 from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'bandit>=1.7' (or pip install 'treeplay[oracles]')"
@@ -33,7 +33,7 @@ class BanditOracle:
     name = "bandit"
     languages = frozenset({"python"})
 
-    def __init__(self, *, severity: str = "medium", confidence: str = "low", skip: Sequence[str] = (),
+    def __init__(self, *, severity: str = DEFAULT_SEVERITY, confidence: str = "low", skip: Sequence[str] = (),
                  timeout: float = 600.0) -> None:
         for value in (severity, confidence):
             if value not in SEVERITIES:

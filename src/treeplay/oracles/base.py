@@ -14,6 +14,10 @@ from typing import Protocol
 from treeplay.records import Finding
 
 SEVERITIES = ("low", "medium", "high")
+# The defaults of the score section (ScoreConfig) and of every function that takes these arguments: named here, in
+# the oracles' leaf module, because the config imports the oracles' names (to check them) and not the reverse.
+DEFAULT_SEVERITY = "medium"  # findings below it are ignored
+DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet", "redos")
 
 
 @dataclass(frozen=True)

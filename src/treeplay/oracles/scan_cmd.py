@@ -25,7 +25,7 @@ from typing import Any
 
 from treeplay.cli_args import output_file
 from treeplay.errors import DataError, UsageError
-from treeplay.oracles.base import SEVERITIES, Program
+from treeplay.oracles.base import DEFAULT_SEVERITY, SEVERITIES, Program
 from treeplay.records import LANGUAGE_OF_EXTENSION
 
 _SKIP_DIRS = {"__pycache__", "node_modules", "venv", ".venv", "site-packages"}
@@ -55,7 +55,7 @@ def add_scan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
                         help="output format (default: table)")
     parser.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS),
                         help=f"comma-separated, from {', '.join(ANALYZERS)} (default: %(default)s)")
-    parser.add_argument("--severity", choices=SEVERITIES, default="medium",
+    parser.add_argument("--severity", choices=SEVERITIES, default=DEFAULT_SEVERITY,
                         help="lowest severity reported (default: %(default)s)")
     parser.add_argument("--fail-on-findings", action="store_true", help="exit 1 when any finding is reported")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the finding cache")

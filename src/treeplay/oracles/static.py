@@ -27,11 +27,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles.analyzer_tools import find_tool as find_tool  # re-exported: where callers look for it
-from treeplay.oracles.base import SEVERITIES, Oracle, Program, severity_at_least
+from treeplay.oracles.base import DEFAULT_ANALYZERS, DEFAULT_SEVERITY, SEVERITIES, Oracle, Program, severity_at_least
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
 from treeplay.records import Finding
 
-DEFAULT_ANALYZERS = ("bandit", "semgrep", "cppcheck", "flawfinder", "codeshield-regex", "govet", "redos")
 ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
 # Analyzers whose tool may be missing without failing a scan: skipped with a one-time warning. Only those
 # whose languages another default analyzer also covers (govet: semgrep scans Go as well).
@@ -73,7 +72,7 @@ def make_oracle(name: str) -> Oracle:
 
 
 def scan_programs(programs: Sequence[Program], *, analyzers: Sequence[str] = DEFAULT_ANALYZERS,
-                  severity: str = "medium", cache: FindingCache | None = DEFAULT,
+                  severity: str = DEFAULT_SEVERITY, cache: FindingCache | None = DEFAULT,
                   oracles: Mapping[str, Oracle] | None = None) -> dict[str, tuple[Finding, ...]]:
     """Findings per program key (every key present; empty tuple when clean), deduped across tools.
 

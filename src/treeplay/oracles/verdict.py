@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from treeplay.errors import DataError
 from treeplay.oracles import native
-from treeplay.oracles.base import Oracle, Program, severity_at_least
+from treeplay.oracles.base import DEFAULT_SEVERITY, Oracle, Program, severity_at_least
 from treeplay.oracles.native import TestOutcome
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.records import Candidate, Finding, Task, Verdict
@@ -41,7 +41,7 @@ def candidate_key(candidate: Candidate, index: int) -> str:
 
 
 def score_candidates(tasks: Mapping[str, Task], candidates: Sequence[Candidate], *, sandbox: Sandbox | None,
-                     analyzers: Sequence[str] | None = None, severity: str = "medium", run_tests: bool = True,
+                     analyzers: Sequence[str] | None = None, severity: str = DEFAULT_SEVERITY, run_tests: bool = True,
                      workers: int = 2, oracles: Mapping[str, Oracle] | None = None, progress: bool = True,
                      timeout: float | None = None, cache: Any = _DEFAULT,
                      on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
@@ -159,7 +159,7 @@ def _verdict(key: str, task_id: str, parsed: bool, parse_error: str | None, find
                    timed_out=outcome.timed_out, error=outcome.error)
 
 
-def is_secure(verdict: Verdict, severity: str = "medium") -> bool:
+def is_secure(verdict: Verdict, severity: str = DEFAULT_SEVERITY) -> bool:
     """Parsed, no finding at ``severity`` or above, and security tests (where there are any) passed."""
     if not verdict.parsed or verdict.secure_tests is False:
         return False
