@@ -79,3 +79,40 @@ def test_resolved_config_round_trips_through_yaml(tmp_path):
 @pytest.mark.parametrize("path", sorted((REPO / "configs").glob("*.yaml")), ids=lambda p: p.name)
 def test_shipped_configs_are_valid(path):
     load_config(path)
+
+
+# ------------------------------------------------------------------------------------------------ include
+
+
+def test_an_included_file_lies_under_the_including_one(tmp_path):
+    (tmp_path / "base.yaml").write_text("iterations: 3\ngrow:\n  width: 2\n  top_p: 0.5\neval:\n  languages: [c]\n")
+    (tmp_path / "row.yaml").write_text("include: base.yaml\nname: row\ngrow:\n  width: 8\n")
+    config = load_config(tmp_path / "row.yaml", ["grow.top_p=0.75"])
+    assert (config.name, config.iterations, config.eval.languages) == ("row", 3, ("c",))
+    assert (config.grow.width, config.grow.top_p) == (8, 0.75)
+
+
+@pytest.mark.parametrize("files, message", [
+    ({"a.yaml": "include: b.yaml\n", "b.yaml": "include: a.yaml\n"}, "includes a.yaml, which includes this file"),
+    ({"a.yaml": "include: 3\n"}, "file name or a list of file names"),
+    ({"a.yaml": "include: missing.yaml\n"}, "config file not found"),
+    ({"a.yaml": "include: b.yaml\n", "b.yaml": "grow:\n  widht: 2\n"}, "grow.widht"),
+])
+def test_a_bad_include_is_a_config_error(tmp_path, files, message):
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(tmp_path / "a.yaml")
+
+
+@pytest.mark.parametrize("row", sorted(p.name for p in (REPO / "configs").glob("*.yaml")
+                                       if p.name.startswith(("study-", "transfer-")) and "base" not in p.name))
+def test_study_and_transfer_rows_state_only_what_differs_from_their_base(row):
+    import yaml
+
+    data = yaml.safe_load((REPO / "configs" / row).read_text())
+    base = yaml.safe_load((REPO / "configs" / data["include"]).read_text())
+    repeated = [f"{section}.{key}" for section, values in data.items() if isinstance(values, dict)
+                for key, value in values.items() if base.get(section, {}).get(key, object()) == value]
+    repeated += [key for key, value in data.items() if not isinstance(value, dict) and base.get(key) == value]
+    assert repeated == []

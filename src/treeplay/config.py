@@ -156,8 +156,7 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
     (``Config.validate``). An error names the key, and the file when the value came from it."""
     data: dict[str, Any] = {}
     if path is not None:
-        data = _read_yaml(Path(path))
-        _build(Config, data, prefix="", file=str(path))  # errors in the file name the file
+        data = read_config_file(Path(path))
     from_file, given = _dotted_keys(data), set[str]()
     for item in overrides:
         key, value = parse_override(item)
@@ -170,6 +169,38 @@ def load_config(path: str | Path | None = None, overrides: Sequence[str] = ()) -
         if path is not None and err.file is None and err.key in from_file - given:
             err.file = str(path)
         raise
+
+
+def read_config_file(path: Path, chain: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """A YAML config's settings, with those of the files its ``include`` key names (a path relative to it, or a
+    list of them) underneath: the included files first, in order, then the file's own keys on top (sections merge
+    key by key, any other value replaces the included one). Each file's keys are checked with its own name."""
+    data = _read_yaml(path)
+    include = data.pop("include", None)
+    _build(Config, data, prefix="", file=str(path))  # errors in the file name the file
+    if include is None:
+        return data
+    names = [include] if isinstance(include, str) else include
+    if not isinstance(names, list) or not names or not all(isinstance(n, str) and n for n in names):
+        raise ConfigError("must be a file name or a list of file names", key="include", file=str(path),
+                          fix="write include: base.yaml (a path relative to this file)")
+    merged: dict[str, Any] = {}
+    for name in names:
+        base = (path.parent / name).resolve()
+        if base in chain or base == path.resolve():
+            raise ConfigError(f"includes {name}, which includes this file again", key="include", file=str(path),
+                              fix="remove the circular include")
+        merged = _merge(merged, read_config_file(base, (*chain, path.resolve())))
+    return _merge(merged, data)
+
+
+def _merge(base: Mapping[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    """``top`` over ``base``: mappings merged key by key, other values replaced."""
+    out = dict(base)
+    for key, value in top.items():
+        out[key] = _merge(out[key], value) if isinstance(value, Mapping) and isinstance(out.get(key), Mapping) \
+            else value
+    return out
 
 
 def _dotted_keys(data: Mapping[str, Any], prefix: str = "") -> set[str]:
