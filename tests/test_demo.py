@@ -45,3 +45,14 @@ def test_demo_runs_end_to_end_and_prints_the_table_and_the_report(tmp_path, caps
     assert "base" in text and "iteration 1" in text and f"report: {out / 'report.html'}" in text
     assert (out / "report.html").stat().st_size > 10_000 and (out / "iter_1" / "model" / "trainer_state.json").exists()
     assert sorted(p.name for p in (out / "eval").iterdir()) == ["iter_0", "iter_1"]
+
+
+def test_demo_settings_ship_inside_the_package():
+    """An installed treeplay has no configs/ folder: the demo reads package data that pyproject.toml ships."""
+    import tomllib
+
+    import treeplay
+
+    assert (Path(treeplay.__file__).parent / "presets" / "demo.yaml").is_file()
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "presets/*.yaml" in project["tool"]["setuptools"]["package-data"]["treeplay"]

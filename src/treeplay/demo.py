@@ -3,8 +3,8 @@
 One real TSP iteration in verified mode: evaluate the base model (SmolLM2-135M-Instruct) on the 14 held-out
 builtin Python tasks, find risk nodes in the 18 training tasks from their fix diffs, grow trees (4 branches per
 node), judge every branch with the analyzers and the tasks' tests in the sandbox, extract pairs, train a LoRA
-adapter with tree-packed DPO, evaluate again, and write the report. The settings are ``DEMO_SETTINGS`` (the same
-as ``configs/demo.yaml``, which the test suite checks); any of them can be overridden on the command line.
+adapter with tree-packed DPO, evaluate again, and write the report. The settings are the package's
+``presets/demo.yaml`` (which ``configs/demo.yaml`` includes); any of them can be overridden on the command line.
 """
 
 from __future__ import annotations
@@ -14,18 +14,6 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
-
-DEMO_SETTINGS = (
-    "name=demo", "tasks=builtin:train:python", "iterations=1",
-    "model.name=default",
-    "nodes.method=diff", "nodes.max_nodes=3",
-    "grow.width=4", "grow.temperature=1.0", "grow.top_p=0.95", "grow.max_new_tokens=64",
-    "score.severity=medium",
-    "pairs.mode=verified",
-    "train.method=tsp", "train.lora=true", "train.lr=2e-4", "train.epochs=1", "train.batch_size=1",
-    "train.grad_accum=2", "train.beta=0.1",
-    "eval.benchmark=builtin:test", "eval.n_samples=1", "eval.max_new_tokens=192",
-)
 
 EPILOG = """\
 what it does (each step prints as it starts and ends):
@@ -56,10 +44,13 @@ def add_demo_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 
 def demo_config(overrides: list[str] | tuple[str, ...] = ()) -> Any:
-    """The demo's Config: ``DEMO_SETTINGS`` then the user's overrides."""
+    """The demo's Config: the package's ``presets/demo.yaml``, then the user's overrides."""
+    from importlib import resources
+
     from treeplay.config import load_config
 
-    return load_config(None, [*DEMO_SETTINGS, *overrides])
+    with resources.as_file(resources.files("treeplay") / "presets" / "demo.yaml") as path:
+        return load_config(path, overrides)
 
 
 def run_demo(args: argparse.Namespace) -> int:
