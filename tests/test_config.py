@@ -55,6 +55,18 @@ def test_unknown_key_in_yaml_names_the_file(tmp_path):
     assert info.value.file == str(path) and info.value.key == "grow.branches"
 
 
+def test_the_removed_seed_key_names_the_seeds_that_exist(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("iterations: 1\nseed: 3\n")
+    for args, file in (((path,), str(path)), ((None, ["seed=3"]), None)):
+        with pytest.raises(ConfigError) as info:
+            load_config(*args)
+        err = info.value
+        assert (err.key, err.file) == ("seed", file)
+        assert "removed" in err.message and "nothing read it" in err.message and "\n" not in str(err) + err.fix
+        assert all(name in err.fix for name in ("grow.seed", "train.seed", "eval.seed"))
+
+
 def test_bad_yaml_names_the_line(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("grow:\n  width: [1, 2\n")

@@ -54,6 +54,19 @@ def test_a_run_directory_refuses_a_different_config(tmp_path):
         prepare(load_config(None, ["tasks=builtin:train:c", "grow.width=2"]), tmp_path)
 
 
+def test_a_run_folder_saved_with_the_removed_seed_key_resumes(tmp_path):
+    config = load_config(None, ["tasks=builtin:train:c", "iterations=1"])
+    prepare(config, tmp_path)
+    saved = tmp_path / "config.yaml"
+    text = saved.read_text()
+    saved.write_text(text.replace("iterations: 1\n", "iterations: 1\nseed: 7\n"))  # as written before seed went
+    prepare(config, tmp_path)
+    assert saved.read_text() == text and load_config(saved) == config  # the stage commands can read it again
+    saved.write_text(text.replace("iterations: 1\n", "iterations: 1\nseed: 7\n"))
+    with pytest.raises(ConfigError, match="different config"):
+        prepare(load_config(None, ["tasks=builtin:train:c", "iterations=2"]), tmp_path)
+
+
 def test_builtin_sources_select_split_and_language():
     tasks = load_task_sources("builtin:test:python")
     assert len(tasks) == 14 and {t.split for t in tasks} == {"test"}

@@ -24,6 +24,13 @@ from treeplay.errors import ConfigError
 from treeplay.oracles.base import DEFAULT_ANALYZERS, DEFAULT_SEVERITY
 from treeplay.userdirs import user_cache_dir as user_cache_dir  # re-exported: its former home
 
+# Keys a config could set once, each with its one-line error and fix. A run folder written before a key went keeps
+# it in its config.yaml: ``saved_config_matches`` ignores it there, so such a run still resumes.
+REMOVED_KEYS: dict[str, tuple[str, str]] = {
+    "seed": ("removed: nothing read it (each stage that samples has its own seed)",
+             "delete it; set grow.seed, train.seed or eval.seed instead"),
+}
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -245,6 +252,22 @@ def dump_config(config: Config) -> str:
     return yaml.safe_dump(config_to_dict(config), sort_keys=False)
 
 
+def saved_config_matches(saved: str, current: str) -> bool:
+    """Whether a run's saved config.yaml (``saved``, its text) is the config ``current`` (``dump_config``'s text):
+    the same text, or the same once the top-level keys of ``REMOVED_KEYS`` are taken out of the saved one (a run
+    folder written before a key was removed)."""
+    if saved == current:
+        return True
+    try:
+        data = yaml.safe_load(saved)
+    except yaml.YAMLError:
+        return False
+    if not isinstance(data, dict) or not any(key in data for key in REMOVED_KEYS if "." not in key):
+        return False
+    kept = {key: value for key, value in data.items() if key not in REMOVED_KEYS}
+    return yaml.safe_dump(kept, sort_keys=False) == current
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     fix = "pass a YAML config such as configs/demo.yaml"
     if not path.is_file():
@@ -298,6 +321,9 @@ def _build(cls: Any, data: Mapping[str, Any], *, prefix: str, file: str | None) 
     kwargs = {}
     for key, value in data.items():
         full = f"{prefix}{key}"
+        if key not in fields and full in REMOVED_KEYS:
+            message, fix = REMOVED_KEYS[full]
+            raise ConfigError(message, key=full, file=file, fix=fix)
         if key not in fields:
             close = [n for n in fields if n.startswith(str(key)[:3])]
             hint = f"did you mean {close[0]!r}? " if close else ""

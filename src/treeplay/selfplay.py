@@ -232,14 +232,17 @@ def eval_benchmark(config: Any, run: Path, spec: str | None = None) -> str:
 def prepare(config: Any, run: Path) -> None:
     """Create the run directory: the resolved config (or check it is unchanged) and the task files.
 
+    A config.yaml saved before a config key was removed (``REMOVED_KEYS``, e.g. a top-level ``seed``) still
+    matches; it is rewritten without that key, so the stage commands that read it (``--config``) accept it.
     Everything that can be wrong with the config or its task sources is found before anything is written, so a
     rejected command leaves no run folder behind to refuse the corrected one."""
-    from treeplay.config import dump_config
+    from treeplay.config import dump_config, saved_config_matches
     from treeplay.records import write_jsonl
 
     text = dump_config(config)
     saved = RunLayout(run).config
-    if saved.exists() and saved.read_text(encoding="utf-8", errors="replace") != text:
+    old = saved.read_text(encoding="utf-8", errors="replace") if saved.exists() else None
+    if old is not None and not saved_config_matches(old, text):
         raise ConfigError(f"{saved} was written by a different config", key=None,
                           fix="re-run with the same config and overrides, or pick a new run name (name=...)")
     names = [benchmark_name(spec) for spec in benchmarks(config.eval)]
@@ -248,7 +251,7 @@ def prepare(config: Any, run: Path) -> None:
                           key="eval.benchmarks", fix="tell them apart with @name=LABEL at the end of an entry")
     files = _task_files(config, run)
     run.mkdir(parents=True, exist_ok=True)
-    if not saved.exists():
+    if old != text:
         write_text_atomic(saved, text)
     for path, tasks in files.items():
         write_jsonl(path, tasks)
