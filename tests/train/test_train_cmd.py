@@ -119,6 +119,20 @@ def test_config_defaults_are_the_trainers_defaults():
     assert train_params(load_config().train, "tsp") == TrainParams()
 
 
+def test_checkpoint_fingerprint_keeps_the_keys_it_had_before_train_params_was_the_train_section():
+    """Resuming a checkpoint compares its fingerprint: its params are the loop's keys, as they always were."""
+    from dataclasses import asdict
+
+    from treeplay.train.logps import DEFAULT_CHUNK
+    from treeplay.train.trainer import _NOT_IN_FINGERPRINT, _SHAPE_GROUPS, TrainParams
+
+    kept = {k for k in asdict(TrainParams()) if k not in _NOT_IN_FINGERPRINT + _SHAPE_GROUPS}
+    assert kept == {"method", "beta", "loss", "sft_weight", "lora", "lora_r", "lora_alpha", "lora_dropout", "lr",
+                    "weight_decay", "epochs", "max_steps", "batch_size", "grad_accum", "warmup_ratio", "schedule",
+                    "max_grad_norm", "bf16", "seed"}
+    assert TrainParams().logits_chunk == DEFAULT_CHUNK
+
+
 def test_builtin_task_sources_name_a_split_and_a_language():
     from treeplay.train.train_cmd import _tasks
 

@@ -72,12 +72,11 @@ def train_model(tasks: str | None, output: Path, *, settings: TrainConfig | None
 
 
 def train_params(train_config: TrainConfig, method: str) -> Any:
-    """``TrainParams`` from the train config section (its keys carry the same names)."""
+    """``TrainParams`` (the train section, checked) from the train config section, with ``method``."""
     from treeplay.train.trainer import TrainParams
 
-    names = {f.name for f in dataclasses.fields(TrainParams)}
-    values = {name: getattr(train_config, name) for name in names if name != "method"}
-    return TrainParams(method=method, **values)
+    values = {f.name: getattr(train_config, f.name) for f in dataclasses.fields(TrainConfig)}
+    return TrainParams(**{**values, "method": method})
 
 
 def _check_inputs(method: str, pairs: Path | None, trees: Path | None, samples: Path | None) -> None:

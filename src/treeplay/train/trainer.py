@@ -36,13 +36,13 @@ from typing import Any
 
 import torch
 
+from treeplay.config import TrainConfig
 from treeplay.errors import ConfigError, DataError, UsageError
 from treeplay.threads import GOVERNOR
 from treeplay.train import METHODS, memory
 from treeplay.train import checkpoint as ckpt
 from treeplay.train.attention import tree_attention
 from treeplay.train.data import PairGroup
-from treeplay.train.logps import DEFAULT_CHUNK
 from treeplay.train.losses import LOSSES
 from treeplay.train.objective import group_loss, group_weight
 from treeplay.train.packing import PackedTree, pack_pairs
@@ -51,36 +51,16 @@ from treeplay.train.reference import REF_FILE, ReferenceLogps, inputs_sha256, lo
 
 SCHEDULES = {"cosine": "cosine", "linear": "linear", "constant": "constant_with_warmup"}
 _NOT_IN_FINGERPRINT = ("save_steps", "keep_checkpoints", "logits_chunk", "checkpointing", "heap_budget_mb")
+# Keys of the train section the loop does not read: they decide the groups (which the fingerprint's inputs_sha256
+# covers) or how the stage is launched. Kept out of the fingerprint, which names the loop's keys only.
+_SHAPE_GROUPS = ("max_pairs", "spin_samples", "launcher", "loss_tokens", "max_length")
 
 
 @dataclass(frozen=True)
-class TrainParams:
-    """Hyper-parameters of one training run (``TrainConfig`` has the same names; defaults are the paper's)."""
-
-    method: str = "tsp"
-    beta: float = 0.1
-    loss: str = "sigmoid"
-    sft_weight: float = 0.0
-    lora: bool = True
-    lora_r: int = 16
-    lora_alpha: int = 32
-    lora_dropout: float = 0.0
-    lr: float = 1e-5
-    weight_decay: float = 0.0
-    epochs: int = 1
-    max_steps: int | None = None
-    batch_size: int = 1
-    grad_accum: int = 8
-    warmup_ratio: float = 0.1
-    schedule: str = "cosine"
-    max_grad_norm: float = 1.0
-    bf16: bool = True
-    seed: int = 0
-    save_steps: int = 50
-    keep_checkpoints: int = 2
-    logits_chunk: int | None = DEFAULT_CHUNK  # positions whose vocabulary logits exist at once (None: all)
-    checkpointing: str = "selective"  # selective | full | none: activations recomputed in backward (train.memory)
-    heap_budget_mb: int | None = 256  # free heap memory kept resident during a step (None: never trimmed)
+class TrainParams(TrainConfig):
+    """Hyper-parameters of one training run: the train config section (``TrainConfig``, where every default is
+    defined: the paper's), checked when made. The trainer reads the keys of the loop; the others (``_SHAPE_GROUPS``)
+    shaped the groups it is given before it runs, or do not concern it."""
 
     def __post_init__(self) -> None:
         checks = [("method", self.method in METHODS, " | ".join(METHODS)), ("loss", self.loss in LOSSES,
@@ -129,7 +109,7 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
     sha = inputs_sha256(groups)
     fingerprint = {"base": loaded.base or loaded.name, "adapters": list(loaded.adapters), "inputs_sha256": sha,
                    "world_size": plan.world, "params": {k: v for k, v in dataclasses.asdict(params).items()
-                                                        if k not in _NOT_IN_FINGERPRINT}}
+                                                        if k not in _NOT_IN_FINGERPRINT + _SHAPE_GROUPS}}
     done, folder = _previous_run(out, fingerprint, accelerator)
     if done is not None:
         return done
