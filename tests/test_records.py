@@ -114,6 +114,19 @@ def test_resume_cuts_a_partial_last_line_and_keeps_complete_records(tmp_path):
     assert resume_jsonl(tmp_path / "absent.jsonl", RiskNode) == []
 
 
+def test_a_torn_line_is_cut_only_after_the_complete_lines_were_read(tmp_path):
+    from treeplay.records import repair_torn_line
+
+    path = tmp_path / "verdicts.jsonl"
+    path.write_bytes(b'{"not": "a verdict"}\n{"half')
+    with pytest.raises(DataError):
+        resume_jsonl(path, Verdict)  # a wrong -o: reported, the file left as it was
+    assert path.read_bytes() == b'{"not": "a verdict"}\n{"half'
+    assert repair_torn_line(path, bytes.decode) == '{"not": "a verdict"}\n'
+    assert path.read_bytes() == b'{"not": "a verdict"}\n'
+    assert repair_torn_line(path, len) == len(path.read_bytes())  # nothing torn: untouched
+
+
 def test_atomic_write_removes_what_a_killed_writer_left(tmp_path):
     from treeplay.records import write_text_atomic
 

@@ -17,7 +17,7 @@ import os
 import re
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -259,6 +259,7 @@ class PreferencePair:
 
 Record = Union[Task, RiskNode, Tree, Verdict, PreferencePair, Finding, Branch, Annotation, TestSuite, Candidate]
 R = TypeVar("R")
+T = TypeVar("T")
 
 
 # ----------------------------------------------------------------------------------------------- (de)serialise
@@ -486,26 +487,31 @@ def append_jsonl(path: str | Path, record: Any) -> None:
 
 
 def resume_jsonl(path: str | Path, cls: type[R]) -> list[R]:
-    """Records already in an append-only stage output, after repairing a crash.
-
-    A process killed mid-write can leave a last line without its newline; that partial record is cut off
-    (the file is truncated to the end of the last complete line) so the re-run appends cleanly and nothing is
-    duplicated. A missing file means nothing was done yet.
-    """
+    """Records already in an append-only stage output, after repairing a crash (``repair_torn_line``): the
+    re-run appends cleanly and nothing is duplicated. A missing file means nothing was done yet. Every complete
+    line is checked before the file is touched: a file that is not this stage's output (a wrong -o) is reported,
+    never cut."""
     path = Path(path)
     if not path.exists():
         return []
     if not path.is_file():
         raise DataError("is a folder, not a file", file=path, fix="pick another output path")
+    return repair_torn_line(path, lambda data: [from_dict(cls, value, file=path, line=number)
+                                                for number, value in _json_lines(data.split(b"\n"), path)])
+
+
+def repair_torn_line(path: str | Path, read: Callable[[bytes], T]) -> T:
+    """``read`` of an append-only file's complete lines, its torn last line cut off.
+
+    A process killed mid-append can leave a last line without its newline; the file is truncated to the end of its
+    last complete line (and synced). ``read`` runs first: when it raises, the file is left as it was."""
+    path = Path(path)
     data = path.read_bytes()
     keep = len(data) if data.endswith(b"\n") else data.rfind(b"\n") + 1
-    # every complete line is checked before the file is touched: a file that is not this stage's output (a
-    # wrong -o) is reported, never cut
-    records = [from_dict(cls, value, file=path, line=number)
-               for number, value in _json_lines(data[:keep].split(b"\n"), path)]
+    result = read(data[:keep])
     if keep < len(data):
         with path.open("r+b") as fh:
             fh.truncate(keep)
             fh.flush()
             os.fsync(fh.fileno())
-    return records
+    return result

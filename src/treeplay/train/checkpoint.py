@@ -30,7 +30,7 @@ from typing import Any
 
 import torch
 
-from treeplay.records import write_text_atomic
+from treeplay.records import repair_torn_line, write_text_atomic
 from treeplay.runs import TRAINER_STATE, TRAINING_LOG
 
 CHECKPOINTS = "checkpoints"
@@ -170,16 +170,17 @@ def append_metrics(out: Path, row: Mapping[str, Any]) -> None:
 
 
 def trim_metrics(out: Path, last_step: int) -> None:
-    """Keep the rows of steps <= ``last_step`` (a resume redoes the later ones) and drop a torn last line."""
+    """Keep the rows of steps <= ``last_step`` (a resume redoes the later ones) and drop a torn last line
+    (``records.repair_torn_line``)."""
     path = out / METRICS_FILE
     if not path.is_file():
         return
     rows = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in repair_torn_line(path, lambda data: data.decode("utf-8")).splitlines():
         try:
             row = json.loads(line)
         except json.JSONDecodeError:
-            continue  # the partial line a crash can leave
+            continue  # the trainer's own log: a line it cannot read is no row, and must not stop the resume
         if row.get("step", 0) <= last_step:
             rows.append(line)
     write_text_atomic(path, "".join(f"{line}\n" for line in rows))
