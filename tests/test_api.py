@@ -109,3 +109,61 @@ def test_the_api_example_in_docs_runs(tmp_path):
     for name in ("nodes.jsonl", "iter_1/trees.jsonl", "iter_1/verdicts.jsonl", "iter_1/pairs.jsonl",
                  "iter_1/model/trainer_state.json", "eval/iter_1/builtin-test/metrics.json"):
         assert (work / name).is_file(), name
+
+
+def test_the_stage_functions_report_progress_to_a_callback(tmp_path):
+    """grow, score, train_model and evaluate call ``on_progress(stage, done, total)`` from 0 to the total."""
+    import dataclasses
+
+    import torch
+
+    from treeplay.config import load_config
+    from treeplay.data.importers import load_task_sources
+    from treeplay.engine.tiny import tiny_model_and_tokenizer
+    from treeplay.records import write_jsonl
+
+    torch.set_num_threads(1)
+    layout = treeplay.RunLayout(tmp_path)
+    model, tokenizer = tiny_model_and_tokenizer(seed=0)
+    model.save_pretrained(tmp_path / "tiny")
+    tokenizer.save_pretrained(tmp_path / "tiny")
+    config = load_config(None, [
+        f"model.name={tmp_path / 'tiny'}", "nodes.max_nodes=1", "grow.width=2", "grow.max_new_tokens=4",
+        "score.analyzers=[codeshield-regex]", "score.run_tests=false", "train.grad_accum=1",
+        "eval.max_new_tokens=4", "eval.bootstrap=10"])
+    write_jsonl(layout.tasks, load_task_sources("builtin:train:python")[:2])
+    write_jsonl(layout.eval_tasks(), load_task_sources("builtin:test:python")[:1])
+    calls: dict[str, list[tuple[str, int, int]]] = {}
+
+    def recorder(name):
+        return lambda stage, done, total: calls.setdefault(name, []).append((stage, done, total))
+
+    treeplay.find_nodes(layout.tasks, layout.nodes, settings=config.nodes)
+    treeplay.grow(layout.tasks, layout.nodes, layout.trees(1), settings=config.grow, model=config.model,
+                  on_progress=recorder("grow"))
+    treeplay.score(layout.tasks, layout.verdicts(1), settings=config.score, trees=layout.trees(1),
+                   on_progress=recorder("score"))
+    treeplay.make_pairs(layout.trees(1), layout.tasks, layout.pairs(1), settings=config.pairs)
+    trained = treeplay.train_model(str(layout.tasks), layout.model(1), settings=config.train, model=config.model,
+                                   pairs=layout.pairs(1), trees=layout.trees(1), on_progress=recorder("train"))
+    treeplay.evaluate(str(layout.eval_tasks()), layout.eval_dir(1, "builtin-test"), settings=config.eval,
+                      score=config.score, model=dataclasses.replace(config.model, adapter=str(trained.output)),
+                      on_progress=recorder("evaluate"))
+
+    def runs(seq):
+        """The (stage, [done, ...], total) of each loop reported."""
+        out = []
+        for stage, done, total in seq:
+            if not out or out[-1][0] != stage:
+                out.append((stage, [], total))
+            out[-1][1].append(done)
+        return out
+
+    steps = trained.state["global_step"]
+    expected = {"grow": [("grow", 2)], "score": [("score", 4)], "train": [("train", steps)],
+                "evaluate": [("generate", 1), ("score", 1)]}
+    for name, loops in expected.items():
+        got = runs(calls[name])
+        assert [(stage, total) for stage, _, total in got] == loops, name
+        for _, done, total in got:
+            assert done[0] == 0 and done[-1] == total and done == sorted(done), (name, done)

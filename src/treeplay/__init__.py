@@ -41,6 +41,7 @@ _API = {
     "ReportResult": "treeplay.pipeline.report",
     "SelfplayResult": "treeplay.selfplay",
     "RunLayout": "treeplay.runs",
+    "OnProgress": "treeplay.progress",
 }
 
 __all__ = ["__version__", *_API]

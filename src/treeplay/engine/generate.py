@@ -25,7 +25,6 @@ repairs a torn last line (``records.resume_jsonl``) and decodes again only the b
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -36,6 +35,7 @@ from treeplay.engine.backends import BranchBackend, BranchRequest, Fork, Samplin
 from treeplay.engine.prompts import build_prompt
 from treeplay.engine.stops import make_stop_rule
 from treeplay.engine.tokens import line_at
+from treeplay.progress import OnProgress, StageProgress
 from treeplay.records import Candidate, Task, append_jsonl, resume_jsonl
 
 
@@ -117,16 +117,16 @@ def task_batches(tasks: Sequence[Task], n_samples: int, max_rows: int = 16) -> l
 
 def generate_all(tasks: Sequence[Task], backend: BranchBackend, tokenizer: Any, sampling: SamplingParams,
                  out_path: str | Path, *, seed: int = 0, stop: str = "function", prompt_format: str = "auto",
-                 progress: bool = True) -> tuple[list[Candidate], GenerateStats]:
+                 progress: bool = True, on_progress: OnProgress | None = None
+                 ) -> tuple[list[Candidate], GenerateStats]:
     """``sampling.width`` samples of every task, appended to ``out_path`` batch by batch; resumable.
 
     Tasks are decoded in fixed batches (``task_batches``). Samples already in ``out_path`` are kept: a batch whose
     samples are all there is skipped, one with some missing is sampled again (same seeds, same batch, so the same
     samples) and only the missing ones are appended. Returns the candidates of ``tasks`` (task order, then k) and
-    the run's counters.
+    the run's counters. ``progress``: a bar on stderr; ``on_progress``: called with ("generate", tasks done, tasks
+    to sample).
     """
-    from tqdm import tqdm
-
     n = sampling.width
     existing = {c.candidate_id: c for c in resume_jsonl(out_path, Candidate)}
 
@@ -136,8 +136,7 @@ def generate_all(tasks: Sequence[Task], backend: BranchBackend, tokenizer: Any, 
     batches = [b for b in task_batches(tasks, n) if any(missing(t) for t in b)]
     todo = sum(len(b) for b in batches)
     stats = GenerateStats(skipped=len(tasks) - todo)
-    with tqdm(total=todo, desc="generate", unit="task", file=sys.stderr, disable=not progress,
-              dynamic_ncols=True) as bar:
+    with StageProgress("generate", todo, bar=progress, on_progress=on_progress) as bar:
         for batch in batches:
             for cands in generate_batch(batch, backend, tokenizer, sampling, seed=seed, stop=stop,
                                         prompt_format=prompt_format, stats=stats):
@@ -146,6 +145,5 @@ def generate_all(tasks: Sequence[Task], backend: BranchBackend, tokenizer: Any, 
                         append_jsonl(out_path, cand)
                         existing[cand.candidate_id] = cand
             stats.tasks += len(batch)
-            bar.set_postfix(tokens=stats.tokens, refresh=False)
-            bar.update(len(batch))
+            bar.advance(len(batch), tokens=stats.tokens)
     return [existing[sample_id(t.id, k)] for t in tasks for k in range(n)], stats

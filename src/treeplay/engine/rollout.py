@@ -20,7 +20,6 @@ from (seed, task id, node index, ...) only, so the same seed gives byte-identica
 from __future__ import annotations
 
 import dataclasses
-import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from treeplay.engine.stops import make_stop_rule
 from treeplay.engine.tokens import first_token_at, line_at, line_start, token_char_starts
 from treeplay.errors import DataError
 from treeplay.oracles.base import Program
+from treeplay.progress import OnProgress, StageProgress
 from treeplay.records import Branch, Finding, RiskNode, Task, Tree, append_jsonl, resume_jsonl
 
 # scan_programs-compatible: findings per program key (Finding.line is 1-based in the program's code).
@@ -296,16 +296,16 @@ def _sub_request(parts: PromptParts, ids: tuple[int, ...], code: str, parent: Br
 
 def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: BranchBackend, tokenizer: Any,
                params: GrowParams, out_path: str | Path, *, iteration: int = 0, model_name: str = "",
-               oracle: BranchOracle | None = None, progress: bool = True) -> GrowStats:
+               oracle: BranchOracle | None = None, progress: bool = True,
+               on_progress: OnProgress | None = None) -> GrowStats:
     """Grow one tree per task that has a golden path and append it to ``out_path`` as soon as it is done.
 
     The branches of several tasks decode as one batch (up to ``params.max_batch`` rows, whole tasks; a backend
     with ``branch_many``): every branch draws from its own seeded generator, so the trees are the same as one task
     at a time. Resumable: trees already in ``out_path`` are kept and their tasks skipped (a partial last line left
     by a crash is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done.
+    ``progress``: a bar on stderr; ``on_progress``: called with ("grow", trees done, trees to grow).
     """
-    from tqdm import tqdm
-
     done = {tree.task_id for tree in resume_jsonl(out_path, Tree)}
     by_task: dict[str, list[RiskNode]] = {}
     for node in nodes:
@@ -314,8 +314,7 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
     stats = GrowStats(skipped=len(done))
     started = time.perf_counter()
     many = getattr(backend, "branch_many", None)
-    with tqdm(total=len(todo), desc="grow", unit="task", file=sys.stderr, disable=not progress,
-              dynamic_ncols=True) as bar:
+    with StageProgress("grow", len(todo), bar=progress, on_progress=on_progress) as bar:
         for chunk in _chunks(todo, by_task, params):
             plans = [plan_tree(task, by_task.get(task.id, []), tokenizer, params) for task in chunk]
             if many is not None and len(plans) > 1:
@@ -330,8 +329,7 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
                 append_jsonl(out_path, tree)
                 stats.trees += 1
                 stats.seconds = time.perf_counter() - started
-                bar.set_postfix(branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}", refresh=False)
-                bar.update(1)
+                bar.advance(1, branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}")
     return stats
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from treeplay.config import ScoreConfig
 from treeplay.errors import DataError, UsageError
+from treeplay.progress import OnProgress
 from treeplay.records import Candidate, Task, Verdict, append_jsonl, load_jsonl, resume_jsonl
 
 if TYPE_CHECKING:
@@ -44,13 +45,16 @@ class ScoreResult:
 
 
 def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, trees: Path | None = None,
-          candidates: Path | None = None, runner_timeouts: bool = False, progress: bool = False) -> ScoreResult:
+          candidates: Path | None = None, runner_timeouts: bool = False, progress: bool = False,
+          on_progress: OnProgress | None = None) -> ScoreResult:
     """Judge candidates (``candidates``, a JSONL file) or the branches of ``trees`` against ``tasks`` and append
     one Verdict per candidate to ``output``; those already there are skipped, so a re-run never duplicates one.
 
     ``settings`` (the ``score`` config section; default: its defaults) decides the analyzers, the severity,
     whether tests run, the workers, the sandbox and the time limit of one program's tests (``settings.timeout``;
-    with ``runner_timeouts``, each test runner's own limit instead, as ``treeplay score`` without a config does)."""
+    with ``runner_timeouts``, each test runner's own limit instead, as ``treeplay score`` without a config does).
+    ``progress``: a bar on stderr; ``on_progress``: called with ("score", verdicts written, candidates to judge)
+    (``treeplay.progress``)."""
     settings = ScoreConfig() if settings is None else settings
     by_id = load_tasks(tasks)
     if (candidates is None) == (trees is None):
@@ -70,7 +74,7 @@ def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, tre
     from treeplay.oracles.verdict import is_functional, is_secure
 
     limit = None if runner_timeouts else settings.timeout
-    verdicts = tuple(_score_new(by_id, todo, output, settings, limit, progress))
+    verdicts = tuple(_score_new(by_id, todo, output, settings, limit, progress, on_progress))
     functional = [f for f in (is_functional(v) for v in verdicts) if f is not None]
     return ScoreResult(output, len(todo_all), len(todo_all) - len(todo), verdicts,
                        secure=sum(is_secure(v, settings.severity) for v in verdicts), functional=sum(functional),
@@ -78,14 +82,15 @@ def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, tre
 
 
 def _score_new(tasks: Mapping[str, Task], todo: Sequence[Candidate], output: Path, settings: ScoreConfig,
-               timeout: float | None, progress: bool) -> list[Verdict]:
+               timeout: float | None, progress: bool, on_progress: OnProgress | None) -> list[Verdict]:
     from treeplay.oracles.verdict import score_candidates
 
     sandbox = make_sandbox(run_tests=settings.run_tests, timeout=timeout,
                            unsafe_no_sandbox=settings.unsafe_no_sandbox)
     return score_candidates(tasks, todo, sandbox=sandbox, analyzers=settings.analyzers, severity=settings.severity,
                             run_tests=settings.run_tests, workers=settings.workers, timeout=timeout,
-                            progress=progress, on_verdict=lambda v: append_jsonl(output, v))
+                            progress=progress, on_verdict=lambda v: append_jsonl(output, v),
+                            on_progress=on_progress)
 
 
 def make_sandbox(*, run_tests: bool, timeout: float | None, unsafe_no_sandbox: bool,
@@ -105,7 +110,8 @@ def make_sandbox(*, run_tests: bool, timeout: float | None, unsafe_no_sandbox: b
 
 def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], verdicts_path: Path, *,
                    sandbox: Sandbox | None, analyzers: Sequence[str] | None, severity: str, run_tests: bool,
-                   timeout: float | None, workers: int, progress: bool, **options: Any) -> list[Verdict]:
+                   timeout: float | None, workers: int, progress: bool, on_progress: OnProgress | None = None,
+                   **options: Any) -> list[Verdict]:
     """One Verdict per candidate (same order); those already in ``verdicts_path`` are reused, new ones appended.
 
     ``options`` go to ``score_candidates`` (tests pass ``oracles`` and ``cache``).
@@ -123,7 +129,7 @@ def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], v
 
         for verdict in score_candidates(tasks, todo, sandbox=sandbox, analyzers=analyzers, severity=severity,
                                         run_tests=run_tests, workers=workers, timeout=timeout, progress=progress,
-                                        on_verdict=record, **options):
+                                        on_verdict=record, on_progress=on_progress, **options):
             done[verdict.candidate_id] = verdict
     return [done[c.candidate_id] for c in candidates]
 

@@ -18,18 +18,16 @@ tests pass (None when the task has none). ``is_secure`` and ``is_functional`` sa
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from typing import Any
-
-from tqdm import tqdm
 
 from treeplay.errors import DataError
 from treeplay.oracles import native
 from treeplay.oracles.base import DEFAULT_SEVERITY, Oracle, Program, severity_at_least
 from treeplay.oracles.native import TestOutcome
 from treeplay.oracles.sandbox import Sandbox
+from treeplay.progress import OnProgress, StageProgress
 from treeplay.records import Candidate, Finding, Task, Verdict
 
 _DEFAULT: Any = object()  # "use the callee's default" for pass-through options
@@ -44,13 +42,15 @@ def score_candidates(tasks: Mapping[str, Task], candidates: Sequence[Candidate],
                      analyzers: Sequence[str] | None = None, severity: str = DEFAULT_SEVERITY, run_tests: bool = True,
                      workers: int = 2, oracles: Mapping[str, Oracle] | None = None, progress: bool = True,
                      timeout: float | None = None, cache: Any = _DEFAULT,
-                     on_verdict: Callable[[Verdict], None] | None = None) -> list[Verdict]:
+                     on_verdict: Callable[[Verdict], None] | None = None,
+                     on_progress: OnProgress | None = None) -> list[Verdict]:
     """Verdicts for ``candidates`` (same order), each also passed to ``on_verdict`` as soon as it is ready.
 
     ``analyzers``: names for ``scan_programs`` (None: its defaults; empty: no static analysis). ``oracles``
     and ``cache`` are handed to it (tests pass fakes and ``cache=None``). ``timeout`` (seconds) overrides each
     runner's own default. ``sandbox`` may be None when no test is to run. Raises ``DataError`` for a candidate
     of an unknown task and ``ToolError`` when a tool fails; failing or vulnerable code is a verdict.
+    ``progress``: a bar on stderr; ``on_progress``: called with ("score", verdicts done, candidates).
     """
     if run_tests and sandbox is None and any(tasks[c.task_id].tests for c in candidates if c.task_id in tasks):
         raise ValueError("running tests needs a sandbox")
@@ -61,8 +61,8 @@ def score_candidates(tasks: Mapping[str, Task], candidates: Sequence[Candidate],
         findings = _scan([p for p, (ok, _) in zip(programs, parses, strict=True) if ok],
                          analyzers, severity, oracles, cache)
         verdicts: list[Verdict | None] = [None] * len(candidates)
-        bar = tqdm(total=len(candidates), desc="tests" if run_tests else "verdicts", unit="cand",
-                   file=sys.stderr, disable=not progress, leave=False)
+        bar = StageProgress("score", len(candidates), unit="cand", bar=progress, on_progress=on_progress,
+                            desc="tests" if run_tests else "verdicts", leave=False)
 
         def finish(index: int, outcome: TestOutcome | None) -> None:
             cand, (parsed, parse_error) = candidates[index], parses[index]
@@ -71,7 +71,7 @@ def score_candidates(tasks: Mapping[str, Task], candidates: Sequence[Candidate],
             verdicts[index] = verdict
             if on_verdict is not None:
                 on_verdict(verdict)
-            bar.update(1)
+            bar.advance(1)
 
         pending: dict[Future[TestOutcome], int] = {}
         for index, cand in enumerate(candidates):

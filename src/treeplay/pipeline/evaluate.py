@@ -20,6 +20,7 @@ from typing import Any
 from treeplay.config import EvalConfig, ModelConfig, ScoreConfig
 from treeplay.errors import UsageError
 from treeplay.oracles.scoring import make_sandbox, score_programs
+from treeplay.progress import OnProgress
 from treeplay.records import Candidate, Task, load_jsonl, resume_jsonl, write_text_atomic
 from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS
 
@@ -35,11 +36,14 @@ class EvalResult:
 def evaluate(benchmark: str, out: Path | None = None, *, settings: EvalConfig | None = None,
              score: ScoreConfig | None = None, model: ModelConfig | None = None, generations: Path | None = None,
              data: str | None = None, limit: int | None = None, seen_from: Path | None = None,
-             out_root: Path = Path("runs/run/eval"), progress: bool = False) -> EvalResult:
+             out_root: Path = Path("runs/run/eval"), progress: bool = False,
+             on_progress: OnProgress | None = None) -> EvalResult:
     """Evaluate ``model`` (``settings.n_samples`` programs per task), or the programs of ``generations``, on
     ``benchmark`` (a name read from ``data``, a tasks.jsonl, or task sources): every program judged as the score
     section says; metrics written to ``out`` (default: ``out_root/<benchmark name>``). ``limit``: the first N
-    tasks only; ``seen_from``: a training tasks.jsonl whose CWEs count as seen."""
+    tasks only; ``seen_from``: a training tasks.jsonl whose CWEs count as seen. ``progress``: bars on stderr;
+    ``on_progress``: called with ("generate", tasks sampled, tasks to sample), then ("score", verdicts, candidates
+    to judge) (``treeplay.progress``)."""
     from treeplay.cli_args import output_dir
     from treeplay.eval.benchmarks import load_benchmark, select_tasks
     from treeplay.eval.metrics import eval_metrics, samples_per_task
@@ -58,13 +62,14 @@ def evaluate(benchmark: str, out: Path | None = None, *, settings: EvalConfig | 
     if generations is not None:
         candidates = _candidates_from_file(generations, bench.tasks, tasks, out / GENERATIONS)
     else:
-        candidates = _generate(tasks, out / GENERATIONS, ev, spec, progress)
+        candidates = _generate(tasks, out / GENERATIONS, ev, spec, progress, on_progress)
     by_id = {t.id: t for t in tasks}
     sandbox = make_sandbox(run_tests=score.run_tests, timeout=score.timeout,
                            unsafe_no_sandbox=score.unsafe_no_sandbox, tasks=[by_id[c.task_id] for c in candidates])
     verdicts = score_programs(by_id, candidates, out / VERDICTS, sandbox=sandbox,
                               analyzers=score.analyzers, severity=score.severity, run_tests=score.run_tests,
-                              timeout=score.timeout, workers=score.workers, progress=progress)
+                              timeout=score.timeout, workers=score.workers, progress=progress,
+                              on_progress=on_progress)
     seen = None if seen_from is None else {c for t in load_jsonl(seen_from, Task) for c in t.cwes}
     metrics = {"benchmark": bench.name, "model": label,
                "generations": None if generations is None else str(generations),
@@ -139,7 +144,7 @@ def _candidates_from_file(path: Path, all_tasks: Sequence[Task], tasks: Sequence
 
 
 def _generate(tasks: Sequence[Task], out: Path, ev: EvalConfig, spec: ModelConfig,
-              progress: bool) -> list[Candidate]:
+              progress: bool, on_progress: OnProgress | None) -> list[Candidate]:
     """Sample ``eval.n_samples`` programs per task with the model (resuming ``out``)."""
     from treeplay.engine.backends import SamplingParams
     from treeplay.engine.build import build_backend
@@ -160,7 +165,7 @@ def _generate(tasks: Sequence[Task], out: Path, ev: EvalConfig, spec: ModelConfi
     backend, tokenizer = build_backend(ev.backend, spec.name, adapter=spec.adapter, dtype=spec.dtype,
                                        device=spec.device, endpoint=ev.endpoint)
     candidates, stats = generate_all(tasks, backend, tokenizer, sampling, out, seed=ev.seed, stop=ev.stop,
-                                     prompt_format=spec.prompt_format, progress=progress)
+                                     prompt_format=spec.prompt_format, progress=progress, on_progress=on_progress)
     print(f"treeplay: generated {stats.samples} program(s) for {stats.tasks} task(s) ({stats.tokens} tokens)"
           + (f"; {stats.skipped} task(s) already done" if stats.skipped else ""), file=sys.stderr)
     return candidates

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from treeplay.config import GrowConfig, ModelConfig, ScoreConfig
+from treeplay.progress import OnProgress
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,13 @@ class GrowResult:
 
 def grow(tasks: Path, nodes: Path, output: Path, *, settings: GrowConfig | None = None,
          model: ModelConfig | None = None, score: ScoreConfig | None = None, iteration: int = 0,
-         shard: tuple[int, int] = (0, 1), progress: bool = False) -> GrowResult:
+         shard: tuple[int, int] = (0, 1), progress: bool = False,
+         on_progress: OnProgress | None = None) -> GrowResult:
     """Grow one tree per task of ``tasks`` at its ``nodes`` with the opponent ``model`` and append it to
     ``output`` (a re-run skips the trees already there). ``settings`` is the grow section; ``score`` names the
     analyzers that find where a branch branches again (``settings.depth`` > 1); ``shard`` = (i, n) grows tasks
-    i, i+n, ...; ``iteration`` is recorded in every tree."""
+    i, i+n, ...; ``iteration`` is recorded in every tree. ``progress``: a bar on stderr; ``on_progress``: called with
+    ("grow", trees grown, trees to grow) as each tree is written (``treeplay.progress``)."""
     from functools import partial
 
     from treeplay.engine.build import build_backend
@@ -54,7 +57,7 @@ def grow(tasks: Path, nodes: Path, output: Path, *, settings: GrowConfig | None 
         oracle = partial(scan_programs, analyzers=score.analyzers, severity=score.severity)
     name = model.name if model.adapter is None else f"{model.name}+{model.adapter}"
     stats = grow_trees(todo, risk_nodes, backend, tokenizer, params, output, iteration=iteration,
-                       model_name=name, oracle=oracle, progress=progress)
+                       model_name=name, oracle=oracle, progress=progress, on_progress=on_progress)
     return GrowResult(output, stats, sum(1 for t in todo if t.golden is None))
 
 

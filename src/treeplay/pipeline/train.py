@@ -11,6 +11,7 @@ from typing import Any
 
 from treeplay.config import GrowConfig, ModelConfig, TrainConfig
 from treeplay.errors import ConfigError, DataError, UsageError
+from treeplay.progress import OnProgress
 
 SPIN_SAMPLES = "spin_samples.jsonl"
 
@@ -37,14 +38,16 @@ class TrainResult:
 def train_model(tasks: str | None, output: Path, *, settings: TrainConfig | None = None,
                 model: ModelConfig | None = None, grow: GrowConfig | None = None, pairs: Path | None = None,
                 trees: Path | None = None, samples: Path | None = None, data_dir: str = "data",
-                config_text: str | None = None, progress: bool = False) -> TrainResult:
+                config_text: str | None = None, progress: bool = False,
+                on_progress: OnProgress | None = None) -> TrainResult:
     """Train ``model`` (merged with its adapter: theta_{t-1}, also the frozen reference) with
     ``settings.method`` on ``tasks`` (task sources, as the ``tasks`` key) and write the main player to ``output``
     (a re-run resumes from its last checkpoint).
 
     tsp reads ``pairs`` and the ``trees`` they came from; spin reads the opponent's ``samples`` or samples them
     now with the grow section's settings. ``config_text`` (the resolved config) is kept beside the model as
-    train_config.yaml."""
+    train_config.yaml. ``progress``: bars on stderr; ``on_progress``: called with ("generate", tasks sampled, tasks)
+    while spin samples, then ("train", optimizer steps done, steps of the run) (``treeplay.progress``)."""
     from treeplay.train.trainer import train as run_trainer
 
     settings = TrainConfig() if settings is None else settings
@@ -59,12 +62,13 @@ def train_model(tasks: str | None, output: Path, *, settings: TrainConfig | None
     task_list = _tasks(tasks, data_dir)
     loaded = _load(model, params.lora)
     if method == "spin":
-        rejected = _spin_samples(task_list, loaded, samples, output, settings, grow, model.prompt_format, progress)
+        rejected = _spin_samples(task_list, loaded, samples, output, settings, grow, model.prompt_format, progress,
+                                 on_progress)
     else:
         rejected = None
     groups, fitted = _fit(_groups(method, task_list, loaded, pairs, trees, rejected, settings, model.prompt_format),
                           settings)
-    result = run_trainer(loaded, groups, output, params, progress=progress,
+    result = run_trainer(loaded, groups, output, params, progress=progress, on_progress=on_progress,
                          notes={"loss_tokens": settings.loss_tokens, "fit": fitted.as_dict()})
     if not result.skipped and _is_main() and config_text is not None:
         (output / "train_config.yaml").write_text(config_text, encoding="utf-8")
@@ -153,7 +157,8 @@ def _fit(groups: list[Any], settings: TrainConfig) -> tuple[list[Any], Any]:
 
 
 def _spin_samples(tasks: list[Any], loaded: Any, samples: Path | None, output: Path, settings: TrainConfig,
-                  grow: GrowConfig, prompt_format: str, progress: bool) -> list[Any]:
+                  grow: GrowConfig, prompt_format: str, progress: bool,
+                  on_progress: OnProgress | None) -> list[Any]:
     """SPIN's opponent data: ``samples``, or whole programs sampled now from every task's prompt by the model as
     loaded (the previous iteration), like tree branches (grow.*), into OUT/spin_samples.jsonl (a resume reuses it).
     Under ``accelerate launch`` rank 0 samples first; the others then find every sample in the file."""
@@ -175,7 +180,7 @@ def _spin_samples(tasks: list[Any], loaded: Any, samples: Path | None, output: P
         drawn, _stats = generate_all([t for t in tasks if t.golden is not None],
                                      HFBackend(loaded.model, loaded.tokenizer), loaded.tokenizer, sampling,
                                      output / SPIN_SAMPLES, seed=grow.seed, stop=grow.stop,
-                                     prompt_format=prompt_format, progress=progress)
+                                     prompt_format=prompt_format, progress=progress, on_progress=on_progress)
     return drawn
 
 

@@ -38,6 +38,7 @@ import torch
 
 from treeplay.config import TrainConfig
 from treeplay.errors import ConfigError, DataError, UsageError
+from treeplay.progress import OnProgress, StageProgress
 from treeplay.threads import GOVERNOR
 from treeplay.train import METHODS, memory
 from treeplay.train import checkpoint as ckpt
@@ -91,13 +92,14 @@ class TrainResult:
 
 def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params: TrainParams, *,
           callback: Callable[[Mapping[str, Any]], None] | None = None, progress: bool = True,
-          notes: Mapping[str, Any] | None = None) -> TrainResult:
+          notes: Mapping[str, Any] | None = None, on_progress: OnProgress | None = None) -> TrainResult:
     """Train ``loaded`` (an ``engine.loading.LoadedModel``: theta_{t-1}, the reference too) on ``groups`` and
     write the model folder ``out_dir`` (LoRA adapter or full weights, tokenizer, run state; module docstring).
     ``notes``: facts about the inputs kept in the run state (for example what ``train.max_length`` cut).
 
     A re-run resumes from the latest checkpoint; a finished run is a no-op. ``callback(row)`` runs on every rank
-    after each optimizer step (its metrics row) and its checkpoint.
+    after each optimizer step (its metrics row) and its checkpoint. ``progress``: a bar on stderr; ``on_progress``:
+    called on the main process with ("train", optimizer steps done, steps of the run).
     """
     if not groups:
         raise DataError("no training pairs", fix="check the inputs: tsp needs pairs.jsonl with its trees; dpo needs "
@@ -120,7 +122,7 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
     with tree_attention(policy):  # packed passes only: restored before the model is saved and returned
         loop, state = _prepare(accelerator, policy, groups, out, params, plan, fingerprint, folder, loaded.dtype)
         state.update(notes or {})
-        _run(loop, state, callback, progress)
+        _run(loop, state, callback, progress, on_progress)
     _save_model(accelerator, loop.model, loaded, out, params)
     state["finished"] = True
     if accelerator.is_main_process:
@@ -157,13 +159,13 @@ def _prepare(accelerator: Any, policy: Any, groups: Sequence[PairGroup], out: Pa
 
 
 def _run(loop: _Loop, state: dict[str, Any], callback: Callable[[Mapping[str, Any]], None] | None,
-         progress: bool) -> None:
+         progress: bool, on_progress: OnProgress | None) -> None:
     """The optimizer steps, with activations recomputed and the heap bounded (``memory``)."""
     model, params = loop.acc.unwrap_model(loop.model), loop.params
     budget = None if params.heap_budget_mb is None else params.heap_budget_mb * 2**20
     memory.release_memory()  # what loading and the reference pass left free: not part of the steps' bound
     with memory.activation_checkpointing(model, params.checkpointing), memory.bounded_heap(model, budget):
-        loop.run(state, callback, progress)
+        loop.run(state, callback, progress, on_progress)
 
 
 def _accelerator(params: TrainParams, device: Any) -> Any:
@@ -261,13 +263,12 @@ class _Loop:
         self.trainable = [p for p in model.parameters() if p.requires_grad]
 
     def run(self, state: dict[str, Any], callback: Callable[[Mapping[str, Any]], None] | None,
-            progress: bool) -> None:
-        from tqdm import tqdm
-
+            progress: bool, on_progress: OnProgress | None = None) -> None:
         main, began, wall0 = self.acc.is_main_process, time.monotonic(), state["wall_s"]
         writer = _tensorboard(self.out) if main else None
-        with tqdm(total=self.plan.total_steps, initial=state["global_step"], desc=f"train {self.params.method}",
-                  unit="step", file=sys.stderr, disable=not (progress and main), dynamic_ncols=True) as bar:
+        with StageProgress("train", self.plan.total_steps, done=state["global_step"], unit="step",
+                           bar=progress and main, on_progress=on_progress if main else None,
+                           desc=f"train {self.params.method}") as bar:
             for step in range(state["global_step"], self.plan.total_steps):
                 GOVERNOR.tick()  # this process's share of the cores, as other runs start and end
                 row = {"step": step + 1, "epoch": round((step + 1) / self.plan.steps_per_epoch, 4),
@@ -282,10 +283,8 @@ class _Loop:
                     if writer is not None:
                         for key, value in row.items():
                             writer.add_scalar(f"train/{key}", value, step + 1)
-                bar.set_postfix({label: f"{row[k]:.4g}" for k, label in (("loss", "loss"), ("margin", "margin"),
-                                                                          ("accuracy", "acc")) if k in row},
-                                refresh=False)
-                bar.update(1)
+                bar.advance(1, **{label: f"{row[k]:.4g}" for k, label in (("loss", "loss"), ("margin", "margin"),
+                                                                           ("accuracy", "acc")) if k in row})
                 if (step + 1) % self.params.save_steps == 0 or step + 1 == self.plan.total_steps:
                     self.save(state)
                 if callback is not None:
