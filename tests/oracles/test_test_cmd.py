@@ -142,6 +142,26 @@ def test_score_resumes_without_duplicates(tasks_file: Path, tmp_path: Path, caps
     assert len(out.read_text().splitlines()) == 4
 
 
+def test_score_makes_a_sandbox_only_for_candidates_left_with_tests(tasks_file: Path, tmp_path: Path,
+                                                                   monkeypatch) -> None:
+    from treeplay.oracles import sandbox
+
+    made: list[bool] = []
+    real = sandbox.Sandbox
+
+    def recording(*args: object, unsafe_no_sandbox: bool = False, **kwargs: object) -> sandbox.Sandbox:
+        made.append(unsafe_no_sandbox)
+        return real(*args, unsafe_no_sandbox=True, **kwargs)
+
+    monkeypatch.setattr(sandbox, "Sandbox", recording)
+    untested = write_candidates(tmp_path / "u.jsonl", [{"task_id": "untested", "completion": "y = 2\n"}])
+    tested = write_candidates(tmp_path / "t.jsonl", [{"task_id": "sq", "completion": SECURE}])
+    for cands, out in ((untested, "u.jsonl"), (tested, "t.jsonl"), (tested, "t.jsonl")):  # the last: all done
+        assert main(["score", str(tasks_file), str(cands), "-o", str(tmp_path / "v" / out), "--analyzers",
+                     "none"]) == 0
+    assert made == [False]
+
+
 def test_score_static_only_starts_no_sandbox(tasks_file: Path, tmp_path: Path) -> None:
     cands = write_candidates(tmp_path / "c.jsonl", [{"task_id": "sq", "completion": VULNERABLE}])
     out = tmp_path / "v.jsonl"

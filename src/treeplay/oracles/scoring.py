@@ -1,5 +1,6 @@
-"""Scoring programs into verdicts files: the one sandbox builder and the one resumable scoring loop that
-``treeplay score``, ``treeplay test``, ``treeplay eval`` and a selfplay run's score stage share.
+"""Scoring programs into verdicts files: the one resumable scoring loop (``score_programs``) that ``treeplay
+score``, ``treeplay eval`` and a selfplay run's score stage share, and the one sandbox builder (``treeplay test``
+uses it too).
 
 ``score`` is the library form of ``treeplay score``: every key of the ``score`` config section decides how the
 candidates are judged (analyzers, severity, whether tests run, their time limit, workers, the sandbox).
@@ -8,7 +9,6 @@ candidates are judged (analyzers, severity, whether tests run, their time limit,
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,30 +67,21 @@ def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, tre
     else:
         todo_all = load_candidates(candidates)  # type: ignore[arg-type]
     check_tasks(todo_all, by_id, candidates or trees)  # type: ignore[arg-type]
-    done = scored_ids(output)
-    todo = [c for c in todo_all if c.candidate_id not in done]
-    if not todo:
-        return ScoreResult(output, len(todo_all), len(todo_all), ())
     from treeplay.oracles.verdict import is_functional, is_secure
 
     limit = None if runner_timeouts else settings.timeout
-    verdicts = tuple(_score_new(by_id, todo, output, settings, limit, progress, on_progress))
+    try:
+        _, new = score_programs(by_id, todo_all, output, settings=settings, timeout=limit, progress=progress,
+                                on_progress=on_progress)
+    except DataError as err:
+        if err.file == str(output):
+            err.fix = "this is not a verdicts file written by treeplay score; pick another -o"
+        raise
+    verdicts = tuple(new)
     functional = [f for f in (is_functional(v) for v in verdicts) if f is not None]
-    return ScoreResult(output, len(todo_all), len(todo_all) - len(todo), verdicts,
+    return ScoreResult(output, len(todo_all), len(todo_all) - len(verdicts), verdicts,
                        secure=sum(is_secure(v, settings.severity) for v in verdicts), functional=sum(functional),
                        with_functional_tests=len(functional))
-
-
-def _score_new(tasks: Mapping[str, Task], todo: Sequence[Candidate], output: Path, settings: ScoreConfig,
-               timeout: float | None, progress: bool, on_progress: OnProgress | None) -> list[Verdict]:
-    from treeplay.oracles.verdict import score_candidates
-
-    sandbox = make_sandbox(run_tests=settings.run_tests, timeout=timeout,
-                           unsafe_no_sandbox=settings.unsafe_no_sandbox)
-    return score_candidates(tasks, todo, sandbox=sandbox, analyzers=settings.analyzers, severity=settings.severity,
-                            run_tests=settings.run_tests, workers=settings.workers, timeout=timeout,
-                            progress=progress, on_verdict=lambda v: append_jsonl(output, v),
-                            on_progress=on_progress)
 
 
 def make_sandbox(*, run_tests: bool, timeout: float | None, unsafe_no_sandbox: bool,
@@ -109,29 +100,28 @@ def make_sandbox(*, run_tests: bool, timeout: float | None, unsafe_no_sandbox: b
 
 
 def score_programs(tasks: Mapping[str, Task], candidates: Sequence[Candidate], verdicts_path: Path, *,
-                   sandbox: Sandbox | None, analyzers: Sequence[str] | None, severity: str, run_tests: bool,
-                   timeout: float | None, workers: int, progress: bool, on_progress: OnProgress | None = None,
-                   **options: Any) -> list[Verdict]:
-    """One Verdict per candidate (same order); those already in ``verdicts_path`` are reused, new ones appended.
+                   settings: ScoreConfig, timeout: float | None, progress: bool = False,
+                   on_progress: OnProgress | None = None, **options: Any) -> tuple[list[Verdict], list[Verdict]]:
+    """The resumable scoring loop of ``score`` and ``evaluate``: one Verdict per candidate, those already in
+    ``verdicts_path`` reused (a torn last line repaired first), the others judged as ``settings`` says and each
+    appended as soon as it is ready. Returns (the verdicts of all ``candidates``, in their order; the new ones).
 
-    ``options`` go to ``score_candidates`` (tests pass ``oracles`` and ``cache``).
-    """
+    ``timeout`` (seconds) limits one program's tests (None: each runner's own limit). The sandbox is made only when
+    a candidate left to judge has tests to run. ``options`` go to ``score_candidates`` (tests pass ``oracles`` and
+    ``cache``). A verdicts file that is not one is a DataError naming it, and is left as it was."""
     from treeplay.oracles.verdict import score_candidates
 
     done = {v.candidate_id: v for v in resume_jsonl(verdicts_path, Verdict)}
     todo = [c for c in candidates if c.candidate_id not in done]
-    if len(todo) < len(candidates):  # say so: a resumed run's verdicts were decided by the earlier run
-        print(f"treeplay: resumed: {len(candidates) - len(todo)} of {len(candidates)} verdict(s) reused from "
-              f"{verdicts_path} (an earlier run)", file=sys.stderr)
-    if todo:
-        def record(verdict: Verdict) -> None:
-            append_jsonl(verdicts_path, verdict)
-
-        for verdict in score_candidates(tasks, todo, sandbox=sandbox, analyzers=analyzers, severity=severity,
-                                        run_tests=run_tests, workers=workers, timeout=timeout, progress=progress,
-                                        on_verdict=record, on_progress=on_progress, **options):
-            done[verdict.candidate_id] = verdict
-    return [done[c.candidate_id] for c in candidates]
+    if not todo:
+        return [done[c.candidate_id] for c in candidates], []
+    sandbox = make_sandbox(run_tests=settings.run_tests, timeout=timeout, unsafe_no_sandbox=settings.unsafe_no_sandbox,
+                           tasks=[tasks[c.task_id] for c in todo if c.task_id in tasks])
+    new = score_candidates(tasks, todo, sandbox=sandbox, analyzers=settings.analyzers, severity=settings.severity,
+                           run_tests=settings.run_tests, workers=settings.workers, timeout=timeout, progress=progress,
+                           on_verdict=lambda v: append_jsonl(verdicts_path, v), on_progress=on_progress, **options)
+    done.update((v.candidate_id, v) for v in new)
+    return [done[c.candidate_id] for c in candidates], new
 
 
 def load_tasks(path: Path) -> dict[str, Task]:
@@ -169,13 +159,3 @@ def load_candidates(path: Path) -> list[Candidate]:
         seen.add(cand.candidate_id)
         out.append(cand)
     return out
-
-
-def scored_ids(path: Path) -> set[str]:
-    """Candidate ids already in a verdicts file. A torn last line (a crash mid-write) is cut off, but only once
-    every complete line has been read as a Verdict: a wrong -o is reported, never truncated."""
-    try:
-        return {v.candidate_id for v in resume_jsonl(path, Verdict)}
-    except DataError as err:
-        err.fix = "this is not a verdicts file written by treeplay score; pick another -o"
-        raise

@@ -19,7 +19,7 @@ from typing import Any
 
 from treeplay.config import EvalConfig, ModelConfig, ScoreConfig
 from treeplay.errors import UsageError
-from treeplay.oracles.scoring import make_sandbox, score_programs
+from treeplay.oracles.scoring import score_programs
 from treeplay.progress import OnProgress
 from treeplay.records import Candidate, Task, load_jsonl, resume_jsonl, write_text_atomic
 from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS
@@ -64,12 +64,11 @@ def evaluate(benchmark: str, out: Path | None = None, *, settings: EvalConfig | 
     else:
         candidates = _generate(tasks, out / GENERATIONS, ev, spec, progress, on_progress)
     by_id = {t.id: t for t in tasks}
-    sandbox = make_sandbox(run_tests=score.run_tests, timeout=score.timeout,
-                           unsafe_no_sandbox=score.unsafe_no_sandbox, tasks=[by_id[c.task_id] for c in candidates])
-    verdicts = score_programs(by_id, candidates, out / VERDICTS, sandbox=sandbox,
-                              analyzers=score.analyzers, severity=score.severity, run_tests=score.run_tests,
-                              timeout=score.timeout, workers=score.workers, progress=progress,
-                              on_progress=on_progress)
+    verdicts, new = score_programs(by_id, candidates, out / VERDICTS, settings=score, timeout=score.timeout,
+                                   progress=progress, on_progress=on_progress)
+    if len(new) < len(verdicts):  # say so: a resumed run's verdicts were decided by the earlier run
+        print(f"treeplay: resumed: {len(verdicts) - len(new)} of {len(verdicts)} verdict(s) reused from "
+              f"{out / VERDICTS} (an earlier run)", file=sys.stderr)
     seen = None if seen_from is None else {c for t in load_jsonl(seen_from, Task) for c in t.cwes}
     metrics = {"benchmark": bench.name, "model": label,
                "generations": None if generations is None else str(generations),
