@@ -136,3 +136,33 @@ def test_native_tasks_use_the_native_runner(sandbox: Sandbox) -> None:
     vulnerable = run_task_tests(task, task.vulnerable[0], sandbox=sandbox)
     assert (golden.functional, golden.secure_tests) == (True, True)
     assert (vulnerable.functional, vulnerable.secure_tests) == (True, False)
+
+
+METHOD = ("    def run(self, cmd):\n"  # a method taken out of its class, as SafeCoder's records hold them
+          "        import subprocess\n"
+          "        return subprocess.call(cmd, shell=True)\n")
+
+
+def test_an_indented_python_program_is_judged_as_a_module() -> None:
+    from treeplay.oracles.base import as_module
+
+    assert as_module("python", METHOD).startswith("def run(self, cmd):\n    import")
+    assert as_module("python", METHOD).count("\n") == METHOD.count("\n")  # line numbers unchanged
+    assert as_module("python", "x = 1\n    y = 2\n") == "x = 1\n    y = 2\n"  # a line at column 0: as it is
+    assert as_module("c", "    int x;\n") == "    int x;\n"
+
+
+def test_an_indented_method_parses_and_real_bandit_sees_its_finding(tmp_path, monkeypatch) -> None:
+    from treeplay.errors import ToolMissingError
+    from treeplay.oracles.bandit import BanditOracle
+
+    try:
+        BanditOracle().version()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(tmp_path / "cache"))
+    task = Task(id="m", language="python", prompt="p", prefix="", golden=METHOD, cwes=("CWE-78",))
+    (verdict,) = score_candidates({"m": task}, [Candidate(task_id="m", completion=METHOD)], sandbox=None,
+                                  analyzers=["bandit"], run_tests=False, progress=False, cache=None)
+    assert verdict.parsed
+    assert [(f.rule, f.line) for f in verdict.findings] == [("B602", 3)]

@@ -27,7 +27,15 @@ from concurrent.futures import ThreadPoolExecutor
 
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles.analyzer_tools import find_tool as find_tool  # re-exported: where callers look for it
-from treeplay.oracles.base import DEFAULT_ANALYZERS, DEFAULT_SEVERITY, SEVERITIES, Oracle, Program, severity_at_least
+from treeplay.oracles.base import (
+    DEFAULT_ANALYZERS,
+    DEFAULT_SEVERITY,
+    SEVERITIES,
+    Oracle,
+    Program,
+    as_module,
+    severity_at_least,
+)
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
 from treeplay.records import Finding
 
@@ -84,6 +92,7 @@ def scan_programs(programs: Sequence[Program], *, analyzers: Sequence[str] = DEF
     """
     if severity not in SEVERITIES:
         raise ValueError(f"severity must be one of {SEVERITIES}, got {severity!r}")
+    programs = [Program(p.key, p.language, as_module(p.language, p.code)) for p in programs]
     keys = [p.key for p in programs]
     if len(set(keys)) != len(keys):
         raise ValueError("program keys must be unique within a batch")

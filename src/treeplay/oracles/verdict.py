@@ -24,7 +24,7 @@ from typing import Any
 
 from treeplay.errors import DataError
 from treeplay.oracles import native
-from treeplay.oracles.base import DEFAULT_SEVERITY, Oracle, Program, severity_at_least
+from treeplay.oracles.base import DEFAULT_SEVERITY, Oracle, Program, as_module, severity_at_least
 from treeplay.oracles.native import TestOutcome
 from treeplay.oracles.sandbox import Sandbox
 from treeplay.progress import OnProgress, StageProgress
@@ -98,7 +98,8 @@ def _program(tasks: Mapping[str, Task], candidate: Candidate, index: int) -> Pro
     if task is None:
         raise DataError(f"candidate {candidate_key(candidate, index)!r} names task {candidate.task_id!r}, which is "
                         f"not in the task file", fix="score candidates against the tasks they were made for")
-    return Program(key=str(index), language=task.language, code=task.prefix + candidate.completion)
+    return Program(key=str(index), language=task.language,
+                   code=as_module(task.language, task.prefix + candidate.completion))
 
 
 def parses_ok(language: str, program: str, sandbox: Sandbox | None) -> tuple[bool, str | None]:
