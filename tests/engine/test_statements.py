@@ -52,6 +52,24 @@ GO = ("func f(x int) int {\n"             # 1
       "}\n")                              # 8
 
 
+PY_CLAUSES = ("def f(x):\n"              # 1
+              "    try:\n"                # 2
+              "        y = g(x)\n"        # 3
+              "    except (KeyError,\n"   # 4
+              "            ValueError):\n"  # 5
+              "        y = 0\n"           # 6
+              "    finally:\n"            # 7
+              "        done()\n"          # 8
+              "    if y:\n"               # 9
+              "        y += 1\n"          # 10
+              "    elif x:\n"             # 11
+              "        y -= 1\n"          # 12
+              "    else:\n"               # 13
+              "        pass\n"            # 14
+              "    elsewhere = y\n"       # 15
+              "    return elsewhere\n")   # 16
+
+
 def _statement(language: str, code: str, line: int) -> str:
     start = line_start(code, line)
     return code[start:statement_end(language, code, start)]
@@ -63,6 +81,11 @@ def _statement(language: str, code: str, line: int) -> str:
     ("python", PY, 1, PY[:PY.index("def h")]),  # a node on the def line: the whole function
     ("python", PY, 7, "    return x + \\\n        1\n"),  # a backslash continuation
     ("python", PY, 11, "    pass\n"),  # the last line of the program
+    ("python", PY_CLAUSES, 2, PY_CLAUSES[PY_CLAUSES.index("    try"):PY_CLAUSES.index("    if y")]),  # try + handlers
+    ("python", PY_CLAUSES, 9, PY_CLAUSES[PY_CLAUSES.index("    if y"):PY_CLAUSES.index("    elsewhere")]),  # if chain
+    ("python", PY_CLAUSES, 11, "    elif x:\n        y -= 1\n    else:\n        pass\n"),  # a node on a clause
+    ("python", PY_CLAUSES, 3, "        y = g(x)\n"),  # a simple statement inside a try block
+    ("python", PY_CLAUSES, 15, "    elsewhere = y\n"),  # a name that starts like a clause keyword
     ("c", C, 2, "    int a[] = {1, 2}"),  # an initialiser's braces close the statement; ';' is golden's
     ("c", C, 3, "    for (int i = 0; i < x; i++) {\n        a[0] += i; // add\n    }"),  # a compound statement
     ("c", C, 4, "        a[0] += i;"),  # the rest of the line (a comment) stays golden
@@ -81,14 +104,15 @@ def test_statement_stop_rule_per_language(language: str, code: str, line: int, e
     assert _statement(language, code, line) == expected
 
 
-def test_a_stream_cut_at_any_chunk_boundary_gives_the_same_statement() -> None:
-    start = line_start(PY, 2)
-    whole = statement_end("python", PY, start) - start
+@pytest.mark.parametrize("code, line", [(PY, 2), (PY_CLAUSES, 2), (PY_CLAUSES, 9)])
+def test_a_stream_cut_at_any_chunk_boundary_gives_the_same_statement(code: str, line: int) -> None:
+    start = line_start(code, line)
+    whole = statement_end("python", code, start) - start
     for size in (1, 2, 3, 7):
-        rule = make_stop_rule("python", PY[:start], mode="statement")
+        rule = make_stop_rule("python", code[:start], mode="statement")
         cut = None
-        for i in range(start, len(PY), size):
-            cut = rule.feed(PY[i:i + size])
+        for i in range(start, len(code), size):
+            cut = rule.feed(code[i:i + size])
             if cut is not None:
                 break
         assert cut == whole

@@ -6,8 +6,10 @@ golden statement's end (``statement_end``) and the point where a branch being de
 (``make_statement_rule``, a stop rule fed chunk by chunk, see ``stops``).
 
 - Python: the logical line at the node (brackets, strings and backslash continuations followed) and, when that
-  line opens a block (it ends with ``:``), the block: every later line indented deeper than it. The statement
-  ends at the start of the first code line indented no deeper (comment and blank lines belong to the block).
+  line opens a block (it ends with ``:``), the block: every later line indented deeper than it, and the clauses
+  that continue the compound statement at its level (``elif``, ``else``, ``except``, ``finally``) with their
+  blocks. The statement ends at the start of the first other code line indented no deeper (comment and blank
+  lines belong to the block), so a ``try`` is rewritten with its handlers and an ``if`` with its ``else``.
 - C, C++, Java, JavaScript, Go: up to the statement's ``;`` outside brackets, or the ``}`` that closes a block it
   opened (``if (...) {...}``: the ``else`` is the next statement); a ``}`` that closes an enclosing block ends it
   before that brace; a preprocessor line ends at its newline; in JavaScript and Go a newline ends a statement
@@ -27,6 +29,13 @@ BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _NEWLINE_ENDS = frozenset({"javascript", "go"})  # automatic semicolons
 _CONTINUES = set(",+-*/%&|^=<>!?:.([{\\")  # a line ending in one of these goes on
 _JS_CONTINUES = set(".([?:+-*/%&|^=<>,")  # and in JavaScript, one whose next line starts with one of these
+_CLAUSES = ("elif", "else", "except", "finally")  # Python: lines at a compound statement's level that continue it
+
+
+def _identifier(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
 _CONTROL = re.compile(r"\s*(?:\}\s*)?(if|for|while|else|do|try|catch|finally|switch|function|func|class|struct|"
                       r"select|defer\s+func|go\s+func)\b")
 
@@ -103,6 +112,7 @@ class PythonStatement(_Scanner):
         self.comment = self.escape = self.continuation = False
         self.header_indent: int | None = None  # indentation of the statement's first code line
         self.header_done = False  # its logical line has ended
+        self.clause: tuple[int, int] | None = None  # (line start, first character) of a line at the header's level
         self.last_code = ""  # last code character (outside strings and comments) of the current logical line
         for i, ch in enumerate(self.text):  # the node line's part before the branch (its indentation, usually)
             self._lex(i, ch)
@@ -116,8 +126,17 @@ class PythonStatement(_Scanner):
                 indent = len(self.text[self.line_start:i].expandtabs(8))
                 if self.header_indent is None:
                     self.header_indent = indent
-                elif self.header_done and indent <= self.header_indent:
-                    return self.line_start  # the first line back at the statement's level: not part of it
+                elif self.header_done and indent < self.header_indent:
+                    return self.line_start  # a line above the statement's level: not part of it
+                elif self.header_done and indent == self.header_indent:
+                    self.clause = (self.line_start, i)  # part of it only if it opens a clause: decided below
+        if self.clause is not None:
+            word = self.text[self.clause[1]:i + 1]
+            if not any(k.startswith(word) or (word.startswith(k) and not _identifier(word[len(k)]))
+                       for k in _CLAUSES):
+                return self.clause[0]  # the first line back at the statement's level: not part of it
+            if any(word.startswith(k) and not _identifier(word[len(k)]) for k in _CLAUSES if len(word) > len(k)):
+                self.clause, self.header_done = None, False  # elif / else / except / finally: a new clause header
         logical_end = ch == "\n" and self.depth == 0 and not self.quote and not self._continued(i)
         self._lex(i, ch)
         if logical_end and self.header_indent is not None and not self.header_done:
