@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 
-from treeplay.engine.lexing import python_string_char
+from treeplay.engine.lexing import python_string_char, quoted_char
 
 BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _NEWLINE_ENDS = frozenset({"javascript", "go"})  # automatic semicolons
@@ -246,12 +246,7 @@ class BraceStatement(_Scanner):
     def _lex(self, i: int, ch: str) -> None:
         text, state = self.text, self.state
         if state in ("'", '"', "`"):
-            if self.escape:
-                self.escape = False
-            elif ch == "\\":
-                self.escape = True
-            elif ch == state:
-                self.state = ""
+            quoted_char(self, ch)
             return
         if state == "/*":
             if ch == "/" and text[i - 1] == "*" and i - 1 > self.comment_open:

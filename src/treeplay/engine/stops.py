@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from typing import Protocol
 
-from treeplay.engine.lexing import python_string_char
+from treeplay.engine.lexing import python_string_char, quoted_char
 
 BRACE_LANGUAGES = frozenset({"c", "cpp", "javascript", "go", "java"})
 _PY_DEF = re.compile(r"[ \t]*(async[ \t]+)?def[ \t]")
@@ -235,12 +235,7 @@ class BraceStop(_Lines):
             self.line_start, self.line_ok = i + 1, self.state == ""
         elif state in ("'", '"', "`"):
             self.statement.append(ch)
-            if self.escape:
-                self.escape = False
-            elif ch == "\\":
-                self.escape = True
-            elif ch == state:
-                self.state = ""
+            quoted_char(self, ch)
         elif state == "/*":
             if ch == "/" and text[i - 1] == "*" and i - 1 > self.comment_open:
                 self.state = ""
