@@ -130,13 +130,14 @@ class PythonStatement(_Scanner):
                     return self.line_start  # a line above the statement's level: not part of it
                 elif self.header_done and indent == self.header_indent:
                     self.clause = (self.line_start, i)  # part of it only if it opens a clause: decided below
-        if self.clause is not None:
+        if self.clause is not None:  # the line's first word, decided once it can no longer be a clause keyword
             word = self.text[self.clause[1]:i + 1]
-            if not any(k.startswith(word) or (word.startswith(k) and not _identifier(word[len(k)]))
-                       for k in _CLAUSES):
-                return self.clause[0]  # the first line back at the statement's level: not part of it
-            if any(word.startswith(k) and not _identifier(word[len(k)]) for k in _CLAUSES if len(word) > len(k)):
+            if _identifier(ch) and any(k.startswith(word) for k in _CLAUSES):
+                pass  # still a keyword's prefix: wait for the next character
+            elif not _identifier(ch) and word[:-1] in _CLAUSES:
                 self.clause, self.header_done = None, False  # elif / else / except / finally: a new clause header
+            else:
+                return self.clause[0]  # the first line back at the statement's level: not part of it
         logical_end = ch == "\n" and self.depth == 0 and not self.quote and not self._continued(i)
         self._lex(i, ch)
         if logical_end and self.header_indent is not None and not self.header_done:

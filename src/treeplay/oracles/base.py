@@ -30,15 +30,15 @@ class Program:
     code: str
 
 
+_INDENTED_FIRST_LINE = re.compile(r"(?:[ \t\f]*\r?\n)*[ \t\f]+\S")  # blank lines, then an indented one
+
+
 def as_module(language: str, code: str) -> str:
     """The program as a module the parsers and analyzers accept. A Python program whose every line is indented
     by the same margin (a method taken out of its class, as in SafeCoder's records) does not parse as it stands,
     and bandit and semgrep then see nothing in it: the common margin is removed (line numbers unchanged). Other
     programs, and Python programs with a line at column 0, are returned as they are."""
-    if language != "python":
-        return code
-    first = next((line for line in code.splitlines() if line.strip()), "")
-    if not first[:1].isspace():
+    if language != "python" or not _INDENTED_FIRST_LINE.match(code):
         return code
     return textwrap.dedent(code)
 
