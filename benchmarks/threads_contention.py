@@ -59,12 +59,16 @@ def pair(root: Path, name: str, args: argparse.Namespace, threads: int | None) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--benchmark", default="builtin:test", help="what to evaluate (default builtin:test)")
+    parser.add_argument("--benchmark", help="tasks.jsonl to evaluate (default: the 14 held-out builtin tasks)")
     parser.add_argument("--config", type=Path, default=ROOT / "configs" / "demo.yaml")
     args = parser.parse_args(argv)
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        if args.benchmark is None:
+            args.benchmark = str(root / "tasks.jsonl")
+            subprocess.run([sys.executable, "-m", "treeplay", "data", "builtin", "--split", "test", "-o",
+                            args.benchmark], check=True, stdout=subprocess.DEVNULL)
         results = {"cores": cores, "alone_s": round(timed(command(root / "alone", args, None), root / "alone.log"), 1)}
         results["beside_s"] = round(pair(root, "beside", args, None), 1)
         results["beside_all_cores_s"] = round(pair(root, "beside_all", args, cores), 1)
