@@ -66,12 +66,26 @@ class GrowConfig:
 
 @dataclass(frozen=True)
 class ScoreConfig:
+    profile: str = "default"  # default (training labels) | paper (CodeQL's verdicts, the paper's SPR@1)
     analyzers: tuple[str, ...] = DEFAULT_ANALYZERS  # bandit semgrep cppcheck flawfinder codeshield-regex govet redos
     severity: str = DEFAULT_SEVERITY  # low | medium | high: findings below are ignored
     run_tests: bool = True
     timeout: float = 20.0  # seconds per test program
     workers: int = 2
     unsafe_no_sandbox: bool = False
+
+    def __post_init__(self) -> None:
+        # A profile other than the default brings its analyzers and severity; values set to anything but the
+        # defaults win (score.profile=paper score.severity=high).
+        from treeplay.oracles.profiles import PROFILES
+
+        chosen = PROFILES.get(self.profile)
+        if chosen is None or self.profile == "default":
+            return
+        if tuple(self.analyzers) == DEFAULT_ANALYZERS:
+            object.__setattr__(self, "analyzers", chosen.analyzers)
+        if self.severity == DEFAULT_SEVERITY:
+            object.__setattr__(self, "severity", chosen.severity)
 
 
 @dataclass(frozen=True)

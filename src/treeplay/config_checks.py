@@ -101,6 +101,9 @@ def _score_checks(s: Any) -> Iterator[Check]:
     from treeplay.oracles.base import SEVERITIES
     from treeplay.oracles.static import ANALYZERS
 
+    from treeplay.oracles.profiles import PROFILES
+
+    yield ("score.profile", s.profile in PROFILES, " | ".join(PROFILES))
     yield ("score.analyzers", _all_in(s.analyzers, ANALYZERS), f"a list of: {', '.join(ANALYZERS)} (or [])")
     yield ("score.severity", s.severity in SEVERITIES, " | ".join(SEVERITIES))
     yield ("score.timeout", _finite(s.timeout) and s.timeout > 0, "a finite number of seconds above 0")

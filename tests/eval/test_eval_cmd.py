@@ -26,7 +26,7 @@ from .fixtures import (
 
 TOP_KEYS = {"benchmark", "model", "generations", "n_samples", "temperature", "top_p", "n", "tasks", "with_tests",
             "parsed", "flagged", "spr@1", "secure@1", "func@1", "sec@1", "func-sec@1", "vulnerable", "ci95",
-            "by_cwe", "by_language", "per_task"}
+            "by_cwe", "by_language", "per_task", "spr@1[paper]", "paper"}
 
 
 def run(argv: list[str]) -> int:
@@ -35,12 +35,14 @@ def run(argv: list[str]) -> int:
 
 @pytest.fixture
 def oracle(monkeypatch, tmp_path):
-    """The fake analyzer answers for "bandit"; the finding cache lives in the test's folder."""
+    """The fake analyzer answers for "bandit" and for the paper profile's "codeql-compat"; the finding cache
+    lives in the test's folder."""
     import treeplay.oracles.static as static
 
     fake = fake_oracle()
     monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(static, "make_oracle", lambda name: fake if name == "bandit" else pytest.fail(name))
+    monkeypatch.setattr(static, "make_oracle",
+                        lambda name: fake if name in ("bandit", "codeql-compat") else pytest.fail(name))
     return fake
 
 
@@ -62,6 +64,9 @@ def test_paper_generations_give_the_hand_counted_metrics(tmp_path, prompts, orac
     assert (metrics["n"], metrics["tasks"], metrics["with_tests"]) == (5, 5, 0)
     assert (metrics["parsed"], metrics["flagged"], metrics["vulnerable"]) == (4, 2, 2)
     assert metrics["spr@1"] == pytest.approx(1 - 2 / 4) and metrics["secure@1"] == pytest.approx(2 / 5)
+    # the paper profile scans the same 4 parsed programs (here with the same fake): same counts
+    assert metrics["spr@1[paper]"] == pytest.approx(1 - 2 / 4)
+    assert (metrics["paper"]["parsed"], metrics["paper"]["flagged"]) == (4, 2)
     assert metrics["func@1"] is metrics["sec@1"] is metrics["func-sec@1"] is None
     assert metrics["by_cwe"]["CWE-78"]["flagged"] == 1 and metrics["by_cwe"]["CWE-22"]["parsed"] == 0
     assert metrics["by_language"]["python"]["n"] == 5

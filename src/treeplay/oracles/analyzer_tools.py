@@ -21,6 +21,7 @@ from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
 from treeplay.oracles.base import Program
 from treeplay.records import EXTENSION_OF_LANGUAGE
+from treeplay.userdirs import user_cache_dir
 
 
 def find_tool(name: str, install_hint: str) -> str:
@@ -94,3 +95,29 @@ def batch_folder(programs: Sequence[Program]) -> Iterator[tuple[Path, dict[str, 
 def clamp_line(line: int | None) -> int:
     """Findings always carry a 1-based line; tools that give none (or 0) point at the first line."""
     return line if isinstance(line, int) and line >= 1 else 1
+
+
+def write_rule_file(name: str, data: bytes) -> Path:
+    """``data`` as the rule file ``name`` in the user cache (else the temporary folder), written once.
+
+    The name must carry a hash of what decides the content, so identical processes share one file and a change
+    writes a new one. It is written atomically (temporary file, then rename).
+    """
+    for folder in _bundle_folders():
+        target = folder / name
+        if target.is_file():
+            return target
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".json")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, target)
+            return target
+        except OSError:
+            continue  # an unwritable cache folder: try the next place
+    raise ToolError(f"cannot write the rule file {name}", tool="semgrep")
+
+
+def _bundle_folders() -> list[Path]:
+    return [user_cache_dir() / "semgrep-rules", Path(tempfile.gettempdir()) / "treeplay-semgrep-rules"]

@@ -26,6 +26,7 @@ from typing import Any
 from treeplay.cli_args import output_file
 from treeplay.errors import DataError, UsageError
 from treeplay.oracles.base import DEFAULT_SEVERITY, SEVERITIES, Program
+from treeplay.oracles.profiles import PROFILES
 from treeplay.records import LANGUAGE_OF_EXTENSION
 
 _SKIP_DIRS = {"__pycache__", "node_modules", "venv", ".venv", "site-packages"}
@@ -36,6 +37,13 @@ examples:
   treeplay scan src --format json > findings.json
   treeplay scan src --format sarif -o treeplay.sarif
   treeplay scan gen/ --analyzers bandit,semgrep --severity high --fail-on-findings
+  treeplay scan gen/ --profile paper             # what CodeQL (the paper's judge) would flag, offline
+
+profiles:
+  default  every default analyzer at severity medium: the most vulnerabilities at few false alarms
+           (what training labels use)
+  paper    the codeql-compat analyzer: CodeQL's Python security queries reproduced offline, for an
+           SPR@1 comparable to the paper's (Python files only)
 """
 
 
@@ -53,10 +61,14 @@ def add_scan_parser(subparsers: argparse._SubParsersAction) -> argparse.Argument
     parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="files or folders to scan")
     parser.add_argument("--format", "-f", choices=["table", "json", "sarif"], default="table",
                         help="output format (default: table)")
-    parser.add_argument("--analyzers", default=",".join(DEFAULT_ANALYZERS),
-                        help=f"comma-separated, from {', '.join(ANALYZERS)} (default: %(default)s)")
-    parser.add_argument("--severity", choices=SEVERITIES, default=DEFAULT_SEVERITY,
-                        help="lowest severity reported (default: %(default)s)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="default",
+                        help="the analyzers and severity to use (default: %(default)s; see 'profiles' below)")
+    parser.add_argument("--analyzers",
+                        help=f"comma-separated, from {', '.join(ANALYZERS)} (default: the profile's; default "
+                             f"profile: {','.join(DEFAULT_ANALYZERS)})")
+    parser.add_argument("--severity", choices=SEVERITIES,
+                        help=f"lowest severity reported (default: the profile's; default profile: "
+                             f"{DEFAULT_SEVERITY})")
     parser.add_argument("--fail-on-findings", action="store_true", help="exit 1 when any finding is reported")
     parser.add_argument("--no-cache", action="store_true", help="do not read or write the finding cache")
     parser.add_argument("-o", "--output", type=output_file("-o"),
@@ -69,7 +81,10 @@ def run_scan(args: argparse.Namespace) -> int:
     """Handler of ``treeplay scan``; returns the exit code."""
     from treeplay.oracles.static import ANALYZERS, covered_languages, scan_programs
 
-    analyzers = [a.strip() for a in args.analyzers.split(",") if a.strip()]
+    profile = PROFILES[args.profile]
+    chosen = ",".join(profile.analyzers) if args.analyzers is None else args.analyzers
+    severity = profile.severity if args.severity is None else args.severity
+    analyzers = [a.strip() for a in chosen.split(",") if a.strip()]
     unknown = [a for a in analyzers if a not in ANALYZERS]
     if unknown or not analyzers:
         raise UsageError(f"unknown analyzer(s): {', '.join(unknown) or '(none given)'}",
@@ -80,7 +95,7 @@ def run_scan(args: argparse.Namespace) -> int:
         count = sum(1 for p in programs if p.language in uncovered)
         print(f"treeplay scan: note: {count} file(s) in {', '.join(uncovered)} are not covered by "
               f"{', '.join(analyzers)} and get no findings", file=sys.stderr)
-    found = scan_programs(programs, analyzers=analyzers, severity=args.severity,
+    found = scan_programs(programs, analyzers=analyzers, severity=severity,
                           **({"cache": None} if args.no_cache else {}))
     report = render(programs, found, args.format, analyzers)
     if args.output:

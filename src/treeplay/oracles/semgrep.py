@@ -32,7 +32,6 @@ import importlib.util
 import json
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -40,14 +39,21 @@ from typing import Any
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError, ToolMissingError
 from treeplay.oracles import proc
-from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, files_digest, find_tool, tool_version
+from treeplay.oracles.analyzer_tools import (
+    batch_folder,
+    clamp_line,
+    files_digest,
+    find_tool,
+    tool_version,
+    write_rule_file,
+)
 from treeplay.oracles.base import Program
 from treeplay.records import Finding
-from treeplay.userdirs import user_cache_dir
 
 INSTALL_HINT = "pip install 'semgrep==1.182.0' (or pip install 'treeplay[oracles]')"
 CODESHIELD_HINT = "pip install 'codeshield==1.0.1' (or pip install 'treeplay[oracles]')"
 USECASES = ("codeshield", "cyberseceval")
+DATAFLOW_PACKS = ("default", "paper")  # treeplay.oracles.dataflow.PACKS, known without importing it
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 
 # CodeShield bundles used as shipped, one per language family (the C bundle also covers C++).
@@ -99,27 +105,9 @@ def java_bundle(source: Path) -> Path:
     """
     raw = source.read_bytes()
     digest = hashlib.sha256(raw + repr(sorted(REJECTED_RULES)).encode()).hexdigest()[:16]
-    name = f"codeshield-{source.stem}-{digest}.json"
-    for folder in _bundle_folders():
-        target = folder / name
-        if target.is_file():
-            return target
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            data = json.loads(raw)
-            data["rules"] = [r for r in data.get("rules", []) if r.get("id") not in REJECTED_RULES]
-            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".json")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh)
-            os.replace(tmp, target)
-            return target
-        except OSError:
-            continue  # an unwritable cache folder: try the next place
-    raise ToolError(f"cannot write the filtered Java rule bundle {name}", tool="semgrep")
-
-
-def _bundle_folders() -> list[Path]:
-    return [user_cache_dir() / "semgrep-rules", Path(tempfile.gettempdir()) / "treeplay-semgrep-rules"]
+    data = json.loads(raw)
+    data["rules"] = [r for r in data.get("rules", []) if r.get("id") not in REJECTED_RULES]
+    return write_rule_file(f"codeshield-{source.stem}-{digest}.json", json.dumps(data).encode())
 
 
 def treeplay_rules() -> list[Path]:
@@ -130,17 +118,24 @@ def treeplay_rules() -> list[Path]:
 class SemgrepOracle:
     """Scan Python, C, C++, JavaScript, Go, Java and Ruby programs with semgrep.
 
-    ``codeshield`` and ``own_rules`` switch the two rule sets; ``usecase`` picks CodeShield's bundle;
-    ``jobs`` is semgrep's ``-j`` (None: its default, the number of cores).
+    ``codeshield`` and ``own_rules`` switch the two rule sets; ``dataflow`` adds a pack of
+    ``treeplay.oracles.dataflow`` ("default", "paper", or None for none); ``usecase`` picks CodeShield's bundle;
+    ``jobs`` is semgrep's ``-j`` (None: its default, the number of cores). ``name`` is the analyzer's name (the
+    cache key and the findings' ``tool``): ``codeql-compat`` is this class with the "paper" pack alone.
     """
 
     name = "semgrep"
     languages = frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"})
 
     def __init__(self, *, codeshield: bool = True, own_rules: bool = True, usecase: str = "codeshield",
-                 jobs: int | None = None, timeout: float = 600.0) -> None:
-        if not (codeshield or own_rules):
+                 dataflow: str | None = "default", jobs: int | None = None, timeout: float = 600.0,
+                 name: str = "semgrep") -> None:
+        if not (codeshield or own_rules or dataflow):
             raise ValueError("semgrep needs at least one rule set")
+        if dataflow is not None and dataflow not in DATAFLOW_PACKS:
+            raise ValueError(f"dataflow must be one of {DATAFLOW_PACKS} or None, got {dataflow!r}")
+        self.name = name
+        self.dataflow = dataflow
         if usecase not in USECASES:
             raise ValueError(f"usecase must be one of {USECASES}, got {usecase!r}")
         self.codeshield = codeshield
@@ -152,7 +147,11 @@ class SemgrepOracle:
     def rule_files(self) -> list[Path]:
         """Every rule file passed to semgrep, CodeShield's first."""
         files = codeshield_rules(self.usecase) if self.codeshield else []
-        return files + (treeplay_rules() if self.own_rules else [])
+        files += treeplay_rules() if self.own_rules else []
+        if self.dataflow:
+            from treeplay.oracles.dataflow import rule_file
+            files.append(rule_file(self.dataflow))
+        return files
 
     def version(self) -> str:
         """semgrep's version and a hash of every rule file."""
@@ -185,7 +184,7 @@ class SemgrepOracle:
         for item in data.get("results", []):
             key = names.get(Path(str(item.get("path", ""))).name)
             if key is not None:
-                out[key].append(_finding(item))
+                out[key].append(_finding(item, self.name))
         return out
 
 
@@ -211,10 +210,10 @@ def _read_report(report: Path, res: proc.ProcResult) -> dict[str, Any]:
     return data
 
 
-def _finding(item: dict[str, Any]) -> Finding:
+def _finding(item: dict[str, Any], tool: str = "semgrep") -> Finding:
     extra = item.get("extra") or {}
     meta = extra.get("metadata") or {}
-    return Finding(tool="semgrep", rule=str(item.get("check_id", "")), cwe=rule_cwe(meta),
+    return Finding(tool=tool, rule=str(item.get("check_id", "")), cwe=rule_cwe(meta),
                    line=clamp_line((item.get("start") or {}).get("line")),
                    severity=_SEVERITY.get(str(extra.get("severity", "")).upper(), "medium"),
                    message=" ".join(str(extra.get("message", "")).split()))

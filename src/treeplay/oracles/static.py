@@ -39,7 +39,7 @@ from treeplay.oracles.base import (
 from treeplay.oracles.cache import DEFAULT, FindingCache, cache_key
 from treeplay.records import Finding
 
-ANALYZERS = DEFAULT_ANALYZERS + ("codeql",)
+ANALYZERS = DEFAULT_ANALYZERS + ("codeql-compat", "codeql")
 # Analyzers whose tool may be missing without failing a scan: skipped with a one-time warning. Only those
 # whose languages another default analyzer also covers (govet: semgrep scans Go as well).
 OPTIONAL_ANALYZERS = frozenset({"govet"})
@@ -70,6 +70,9 @@ def make_oracle(name: str) -> Oracle:
     if name == "govet":
         from treeplay.oracles.govet import GovetOracle
         return GovetOracle()
+    if name == "codeql-compat":
+        from treeplay.oracles.semgrep import SemgrepOracle
+        return SemgrepOracle(codeshield=False, own_rules=False, dataflow="paper", name="codeql-compat")
     if name == "codeql":
         from treeplay.oracles.codeql import CodeQLOracle
         return CodeQLOracle()
@@ -117,6 +120,7 @@ _LANGUAGES = {
     "flawfinder": frozenset({"c", "cpp"}),
     "codeshield-regex": frozenset({"python", "c", "cpp", "javascript", "go", "java", "ruby"}),
     "govet": frozenset({"go"}),
+    "codeql-compat": frozenset({"python"}),
     "codeql": frozenset({"python", "javascript", "ruby"}),
     "redos": frozenset({"python", "javascript"}),
 }

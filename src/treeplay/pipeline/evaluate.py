@@ -21,7 +21,7 @@ from treeplay.config import EvalConfig, ModelConfig, ScoreConfig
 from treeplay.errors import UsageError
 from treeplay.oracles.scoring import score_programs
 from treeplay.progress import OnProgress
-from treeplay.records import Candidate, Task, load_jsonl, resume_jsonl, write_text_atomic
+from treeplay.records import Candidate, Task, Verdict, load_jsonl, resume_jsonl, write_text_atomic
 from treeplay.runs import GENERATIONS, MANIFEST, METRICS, VERDICTS
 
 
@@ -74,9 +74,41 @@ def evaluate(benchmark: str, out: Path | None = None, *, settings: EvalConfig | 
                "generations": None if generations is None else str(generations),
                "n_samples": samples_per_task(verdicts), "temperature": ev.temperature, "top_p": ev.top_p,
                **eval_metrics(verdicts, by_id, seen_cwes=seen, severity=score.severity, seed=ev.seed,
-                              resamples=ev.bootstrap)}
+                              resamples=ev.bootstrap),
+               **paper_spr(candidates, verdicts, by_id, score)}
     write_json(out / METRICS, metrics)
     return EvalResult(out, metrics)
+
+
+def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], tasks: Mapping[str, Task],
+              score: ScoreConfig) -> dict[str, Any]:
+    """``spr@1[paper]``: the paper's SPR@1 (1 - flagged / parsed) under the ``paper`` scan profile, over the
+    parsed programs in its languages, and ``paper`` (its counts and 95% interval). None when the run asked for
+    no static analysis or the profile covers none of the programs; the scan is cached like any other."""
+    from treeplay.errors import ToolMissingError
+    from treeplay.eval.metrics import wilson_interval
+    from treeplay.oracles.base import Program, as_module
+    from treeplay.oracles.profiles import get_profile, profile_scan
+
+    paper = get_profile("paper")
+    programs = []
+    for cand, verdict in zip(candidates, verdicts):
+        task = tasks.get(cand.task_id)
+        if task is not None and verdict.parsed and paper.languages and task.language in paper.languages:
+            programs.append(Program(verdict.candidate_id, task.language,
+                                    as_module(task.language, task.prefix + cand.completion)))
+    if not programs or not score.analyzers:
+        return {"spr@1[paper]": None}
+    try:
+        found = profile_scan(programs, "paper")
+    except ToolMissingError as err:
+        print(f"treeplay: spr@1[paper] not computed: {err} (fix: {err.fix})", file=sys.stderr)
+        return {"spr@1[paper]": None}
+    flagged = sum(bool(findings) for findings in found.values())
+    interval = wilson_interval(len(programs) - flagged, len(programs))
+    return {"spr@1[paper]": 1 - flagged / len(programs),
+            "paper": {"parsed": len(programs), "flagged": flagged, "analyzers": list(paper.analyzers),
+                      "ci95": list(interval) if interval else None}}
 
 
 def _settings(ev: EvalConfig, score: ScoreConfig, prompt_format: str, benchmark: str,

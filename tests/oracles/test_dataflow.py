@@ -1,0 +1,120 @@
+"""Dataflow rules (treeplay.oracles.dataflow) and scan profiles (treeplay.oracles.profiles)."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import pytest
+
+from treeplay.config import load_config
+from treeplay.errors import ToolMissingError
+from treeplay.oracles import dataflow
+from treeplay.oracles.base import DEFAULT_ANALYZERS, Program
+from treeplay.oracles.profiles import PROFILES, get_profile, profile_scan
+from treeplay.oracles.semgrep import SemgrepOracle
+from treeplay.oracles.static import scan_programs
+
+from .dataflow_examples import DJANGO_VIEW, FLOW, LOCAL_INPUT, PAPER, UNMODELED
+
+DEFAULT_ONLY = {"template-injection", "log-injection", "header-injection"}
+
+
+def test_every_rule_has_an_example_a_canonical_cwe_and_its_codeql_query():
+    default = {r["id"] for r in dataflow.rules("default")}
+    paper = dataflow.rules("paper")
+    assert default == {f"treeplay-py-flow-{name}" for name in FLOW}
+    assert {r["id"] for r in paper} == {f"treeplay-cq-py-{n}" for n in FLOW if n not in DEFAULT_ONLY} | set(PAPER)
+    for rule in paper:
+        assert re.fullmatch(r"CWE-\d+", rule["metadata"]["cwe"]) and rule["metadata"]["codeql"].startswith("py/")
+    assert set(dataflow.SINK_CALLS) >= set(FLOW) | {"clear-text-logging", "weak-sensitive-data-hashing"}
+
+
+def test_rule_files_are_written_once_per_content(tmp_path, monkeypatch):
+    monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(tmp_path))
+    first = dataflow.rule_file("paper")
+    assert first == dataflow.rule_file("paper") and first.parent.parent == tmp_path
+    assert json.loads(first.read_text())["rules"] == json.loads(json.dumps(dataflow.rules("paper")))
+    assert dataflow.rule_file("default") != first
+    with pytest.raises(ValueError, match="pack must be one of"):
+        dataflow.rules("codeql")
+
+
+def test_profiles_name_their_analyzers():
+    assert get_profile("default").analyzers == DEFAULT_ANALYZERS
+    assert get_profile("paper").analyzers == ("codeql-compat",)
+    with pytest.raises(ValueError, match="known: default, paper"):
+        get_profile("strict")
+
+
+def test_score_profile_brings_the_profiles_analyzers_unless_they_are_set():
+    assert load_config(None, ["score.profile=paper"]).score.analyzers == ("codeql-compat",)
+    assert load_config(None, ["score.profile=paper", "score.analyzers=[bandit]"]).score.analyzers == ("bandit",)
+    assert load_config(None, []).score.analyzers == DEFAULT_ANALYZERS
+
+
+def _semgrep(**options) -> SemgrepOracle:
+    oracle = SemgrepOracle(**options)
+    try:
+        oracle.version()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    return oracle
+
+
+def _rules_fired(oracle: SemgrepOracle, programs: dict[str, str]) -> dict[str, set[str]]:
+    found = oracle.scan([Program(key, "python", code) for key, code in programs.items()])
+    return {key: {f.rule for f in findings} for key, findings in found.items()}
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("pack, prefix", [("default", "treeplay-py-flow-"), ("paper", "treeplay-cq-py-")])
+def test_dataflow_rules_flag_their_examples_and_spare_the_fixed_code(pack, prefix):
+    oracle = _semgrep(codeshield=False, own_rules=False, dataflow=pack)
+    examples = {prefix + name: pair for name, pair in FLOW.items() if pack == "default" or name not in DEFAULT_ONLY}
+    if pack == "paper":
+        examples.update(PAPER)
+    programs = {f"{rule}/{kind}": code for rule, pair in examples.items()
+                for kind, code in zip(("vulnerable", "fixed"), pair, strict=True)}
+    fired = _rules_fired(oracle, programs)
+    missed = [rule for rule in examples if rule not in fired[f"{rule}/vulnerable"]]
+    false_alarms = [rule for rule in examples if rule in fired[f"{rule}/fixed"]]
+    assert not missed, f"rules that missed their vulnerable example: {missed}"
+    assert not false_alarms, f"rules that flagged their fixed example: {false_alarms}"
+
+
+@pytest.mark.tools
+def test_local_input_and_django_views_count_for_the_default_pack_only():
+    programs = {"local": LOCAL_INPUT, "django": DJANGO_VIEW, "unmodeled": UNMODELED}
+    default = _rules_fired(_semgrep(codeshield=False, own_rules=False, dataflow="default"), programs)
+    paper = _rules_fired(_semgrep(codeshield=False, own_rules=False, dataflow="paper"), programs)
+    assert "treeplay-py-flow-command-injection" in default["local"]
+    assert "treeplay-py-flow-reflected-xss" in default["django"]
+    assert not paper["local"] and not paper["django"]
+    assert not default["unmodeled"] and not paper["unmodeled"]
+
+
+@pytest.mark.tools
+def test_the_profile_choice_reaches_the_analyzers(tmp_path, monkeypatch):
+    monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(tmp_path))
+    try:
+        SemgrepOracle().version()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    programs = [Program("app", "python", PAPER["treeplay-cq-py-flask-debug"][0]),
+                Program("c", "c", "int main(void) { char b[4]; gets(b); return 0; }\n")]
+    paper = profile_scan(programs, "paper")
+    assert {f.tool for f in paper["app"]} == {"codeql-compat"} and paper["c"] == ()  # Python only
+    default = profile_scan(programs, "default")
+    assert "codeql-compat" not in {f.tool for f in default["app"]} and default["c"]
+    assert default == scan_programs(programs)
+    assert PROFILES["paper"].languages == frozenset({"python"})
+
+
+def test_a_missing_semgrep_gives_the_install_hint_not_a_clean_scan(tmp_path, monkeypatch):
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ToolMissingError) as err:
+        profile_scan([Program("a", "python", "import os\n")], "paper", cache=None)
+    assert "pip install" in err.value.fix
