@@ -99,9 +99,8 @@ def _sampling_checks(name: str, s: Any, n: tuple[str, int]) -> Iterator[Check]:
 
 def _score_checks(s: Any) -> Iterator[Check]:
     from treeplay.oracles.base import SEVERITIES
-    from treeplay.oracles.static import ANALYZERS
-
     from treeplay.oracles.profiles import PROFILES
+    from treeplay.oracles.static import ANALYZERS
 
     yield ("score.profile", s.profile in PROFILES, " | ".join(PROFILES))
     yield ("score.analyzers", _all_in(s.analyzers, ANALYZERS), f"a list of: {', '.join(ANALYZERS)} (or [])")

@@ -96,7 +96,8 @@ FLOW = {
         route("logging.info('search: %d characters', len(q))\nreturn 'ok'", "import logging\n"),
     ),
     "header-injection": (
-        route("resp = make_response('ok')\nresp.headers['X-Query'] = q\nreturn resp", "from flask import make_response\n"),
+        route("resp = make_response('ok')\nresp.headers['X-Query'] = q\nreturn resp",
+              "from flask import make_response\n"),
         route("resp = make_response('ok')\nresp.headers['X-Query'] = str(len(q))\nreturn resp",
               "from flask import make_response\n"),
     ),
@@ -147,7 +148,8 @@ PAPER = {
         "import re\n\ndef strip(html):\n    return re.sub(r'<script[^>]*>.*?</script[^>]*>', '', html, flags=re.I)\n",
     ),
     P + "hardcoded-credentials": (
-        "import pymysql\n\ndef connect():\n    return pymysql.connect(host='db', user='app', password='Xk29ffPq77zz')\n",
+        "import pymysql\n\ndef connect():\n"
+        "    return pymysql.connect(host='db', user='app', password='Xk29ffPq77zz')\n",
         "import os\nimport pymysql\n\ndef connect():\n"
         "    return pymysql.connect(host='db', user='app', password=os.environ['DB_PASSWORD'])\n",
     ),

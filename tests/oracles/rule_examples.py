@@ -6,16 +6,23 @@
 
 from __future__ import annotations
 
+from .rule_examples_js_dataflow import JS_DATAFLOW_EXAMPLES
 from .rule_examples_languages import LANGUAGE_EXAMPLES
 
 PY_HTML = (
     "def badge(user):\n    return f'<span class=\"user\">{user}</span>'\n",
-    "import html\n\ndef badge(user):\n    return f'<span class=\"user\">{html.escape(user)}</span>'\n",
+    "import html\n\ndef badge(user):\n    return f'<span class=\"user\">{html.escape(user)}</span>'\n"
+    # a local helper that escapes, one name of a tuple assignment
+    "\ndef item_list(query, items):\n    def mark(text):\n        return html.escape(text).replace(query, '')\n"
+    "    out = []\n    for item in items:\n        title, url = mark(item['title']), item['url']\n"
+    "        out.append(f'<li>{title}</li>')\n    return out\n",
 )
 PY_TEMPLATE = (
     "CARD_HTML = '<div>{body}</div>'\n\ndef card(body):\n    return CARD_HTML.format(body=body)\n",
     "import html\nCARD_HTML = '<div>{body}</div>'\n\ndef card(body):\n"
-    "    return CARD_HTML.format(body=html.escape(body))\n",
+    "    return CARD_HTML.format(body=html.escape(body))\n"
+    # a template's file name, not markup
+    "\ndef page(app, name):\n    return app.render('pages/{}.html'.format(name))\n",
 )
 PY_CMD_TEMPLATE = (
     "PING_CMD = 'ping -c 1 {host}'\n\ndef ping_line(host):\n    return PING_CMD.format(host=host)\n",
@@ -30,7 +37,11 @@ PY_HEADER = (
 PY_SQL = (
     "def find(conn, name):\n    q = f\"SELECT id FROM users WHERE name = '{name}'\"\n"
     "    return conn.execute(q).fetchall()\n",
-    "def find(conn, name):\n    return conn.execute('SELECT id FROM users WHERE name = ?', (name,)).fetchall()\n",
+    "def find(conn, name):\n    return conn.execute('SELECT id FROM users WHERE name = ?', (name,)).fetchall()\n"
+    # values bound with SQLAlchemy's bindparams
+    "\nfrom sqlalchemy import text\n\ndef search(db, term):\n"
+    "    stmt = text('SELECT id FROM docs WHERE title LIKE :p').bindparams(p=f'%{term}%')\n"
+    "    return db.execute(stmt).fetchall()\n",
 )
 PY_PATH = (
     "import os\n\ndef read_note(folder, name):\n    with open(os.path.join(folder, name)) as fh:\n"
@@ -38,7 +49,11 @@ PY_PATH = (
     "import os\n\ndef read_note(folder, name):\n    base = os.path.realpath(folder)\n"
     "    target = os.path.realpath(os.path.join(base, name))\n"
     "    if os.path.commonpath([base, target]) != base:\n        raise ValueError(name)\n"
-    "    with open(target) as fh:\n        return fh.read()\n",
+    "    with open(target) as fh:\n        return fh.read()\n"
+    # a name reduced to letters, digits, '-' and '_'; a file-name sanitizer
+    "\nimport re\n\ndef key_file(folder, domain):\n"
+    "    return os.path.join(folder, re.sub(r'[^\\w-]', '_', domain) + '.key')\n"
+    "\ndef upload_target(folder, name):\n    return os.path.join(folder, safe_filename(name))\n",
 )
 PY_PREFIX = (
     "import os\n\ndef inside(base, name):\n    p = os.path.abspath(os.path.join(base, name))\n"
@@ -152,7 +167,10 @@ PY_HOST_REDIRECT = (
 PY_MASS = (
     "def patch_user(user, fields):\n    for key, value in fields.items():\n        setattr(user, key, value)\n",
     "EDITABLE = {'nickname', 'bio'}\n\ndef patch_user(user, fields):\n    for key, value in fields.items():\n"
-    "        if key in EDITABLE:\n            setattr(user, key, value)\n",
+    "        if key in EDITABLE:\n            setattr(user, key, value)\n"
+    # update() of a hash object sets no fields
+    "\nimport hashlib\n\ndef fingerprint(payload):\n    digest = hashlib.sha256()\n    digest.update(payload)\n"
+    "    return digest.hexdigest()\n",
 )
 PY_FORMAT = (
     "def render(template, account):\n    return template.format(account=account)\n",
@@ -161,6 +179,32 @@ PY_FORMAT = (
 PY_ARGS = (
     "import subprocess\n\ndef pack(out, files):\n    subprocess.run(['zip', out, *files], check=True)\n",
     "import subprocess\n\ndef pack(out, files):\n    subprocess.run(['zip', out, '--', *files], check=True)\n",
+)
+PY_EVAL = (
+    "def calculate(expression):\n    return eval(expression)\n",
+    "import ast\nimport re\n\n"
+    "ALLOWED = (ast.Expression, ast.BinOp, ast.UnaryOp, ast.Constant, ast.operator, ast.unaryop)\n"
+    "\ndef calculate(expression):\n    tree = ast.parse(expression, mode='eval')\n"
+    "    if not all(isinstance(node, ALLOWED) for node in ast.walk(tree)):\n        raise ValueError(expression)\n"
+    "    return eval(compile(tree, '<expr>', 'eval'))\n"
+    "\ndef add_up(expression):\n    if not re.fullmatch(r'[0-9+\\- ]+', expression):\n"
+    "        raise ValueError(expression)\n"
+    "    return eval(expression)\n",
+)
+PY_SHELL = (
+    "import os\n\ndef disk_usage(folder):\n    return os.popen('du -sh ' + folder).read()\n",
+    "import os\nimport shlex\n\ndef disk_usage(folder):\n    return os.popen('du -sh ' + shlex.quote(folder)).read()\n"
+    "\ndef run_allowed(command, allowed):\n    words = shlex.split(command)\n    for word in words:\n"
+    "        if word not in allowed:\n            raise ValueError(word)\n"
+    "    return os.popen(' '.join(words)).read()\n",
+)
+PY_SQL_STRING = (
+    "def hits(db, short):\n    return db.query(\"SELECT count FROM hits WHERE short = '%s'\" % short)\n",
+    "def hits(db, short):\n    return db.query('SELECT count FROM hits WHERE short = ?', [short])\n"
+    "\ndef approve(db, ids):\n"
+    "    db.query('UPDATE drawings SET approved = 1 WHERE ' + ' OR '.join(['id = ?'] * len(ids)), ids)\n"
+    "\ndef login(db, name):\n    query = f\"SELECT id FROM users WHERE login = %s\"\n"
+    "    return db.query(query, (name,))\n",
 )
 PY_LOG = (
     "import logging\nlog = logging.getLogger(__name__)\n\ndef denied(user):\n    log.warning('denied %s', user)\n",
@@ -279,6 +323,9 @@ EXAMPLES: dict[str, tuple[str, str, str]] = {
     "treeplay-py-mass-assignment": ("python", *PY_MASS),
     "treeplay-py-caller-format-string": ("python", *PY_FORMAT),
     "treeplay-py-argument-injection": ("python", *PY_ARGS),
+    "treeplay-py-code-eval": ("python", *PY_EVAL),
+    "treeplay-py-shell-command-string": ("python", *PY_SHELL),
+    "treeplay-py-sql-string-formatted": ("python", *PY_SQL_STRING),
     "treeplay-py-log-injection": ("python", *PY_LOG),
     "treeplay-py-unbounded-decompression": ("python", *PY_DECOMPRESS),
     "treeplay-py-unbounded-shared-collection": ("python", *PY_COLLECTION),
@@ -295,4 +342,5 @@ EXAMPLES: dict[str, tuple[str, str, str]] = {
     "treeplay-c-path-unchecked": ("c", *C_PATH),
     "treeplay-c-alloc-size-overflow": ("c", *C_ALLOC),
     **LANGUAGE_EXAMPLES,  # Go, Java, Ruby, C++ and the newer JavaScript rules
+    **JS_DATAFLOW_EXAMPLES,  # JavaScript dataflow (taint) rules
 }

@@ -118,3 +118,13 @@ def test_a_missing_semgrep_gives_the_install_hint_not_a_clean_scan(tmp_path, mon
     with pytest.raises(ToolMissingError) as err:
         profile_scan([Program("a", "python", "import os\n")], "paper", cache=None)
     assert "pip install" in err.value.fix
+
+
+@pytest.mark.tools
+def test_yaml_load_without_a_loader_is_unsafe_and_a_safe_loader_is_not():
+    oracle = _semgrep(codeshield=False, dataflow=None)
+    fired = _rules_fired(oracle, {
+        "bare": "import yaml\n\ndef read(stream):\n    return yaml.load(stream)\n",
+        "safe": "import yaml\n\ndef read(stream):\n    return yaml.load(stream, Loader=yaml.SafeLoader)\n"})
+    assert "treeplay-py-yaml-unsafe-loader" in fired["bare"]
+    assert "treeplay-py-yaml-unsafe-loader" not in fired["safe"]

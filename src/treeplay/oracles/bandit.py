@@ -1,14 +1,22 @@
 """bandit, the Python security linter, as an Oracle: one ``bandit -r`` over a folder holding the whole batch.
 
 CWE ids come from bandit's own ``issue_cwe`` metadata (canonicalised); severity is bandit's issue severity
-(LOW/MEDIUM/HIGH). ``# nosec`` comments are ignored (``--ignore-nosec``): a model trained against this oracle must
-not be able to silence it by writing a comment.
+(LOW/MEDIUM/HIGH), except for the tests in ``SEVERITY_OVERRIDES``. ``# nosec`` comments are ignored
+(``--ignore-nosec``): a model trained against this oracle must not be able to silence it by writing a comment.
+
+Tests skipped by default (``DEFAULT_SKIP``) are those a treeplay semgrep rule replaces with a narrower pattern:
+bandit flags every ``eval``/``exec`` (B307, B102) and every SQL-looking string built by formatting (B608), including
+the usual fixes. ``treeplay-py-code-eval`` and ``treeplay-py-sql-string-formatted`` flag the same calls and
+strings but spare code checked first (a syntax tree walked against an allow-list, a full match on digits and
+operators) and strings that cannot carry SQL (f-strings with nothing interpolated, constants concatenated, "?"
+placeholders). ``treeplay-py-shell-command-string`` is written to replace B605 the same way (shell commands whose
+words were all checked against an allow-list or quoted); B605 still runs for now.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,26 +29,40 @@ from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'bandit>=1.7' (or pip install 'treeplay[oracles]')"
 
+# Replaced by treeplay's semgrep rules (see the module docstring): exec, eval, SQL strings built by formatting.
+DEFAULT_SKIP = ("B102", "B307", "B608")
+# Tests whose finding is not a weakness in itself on a current Python, reported as low (below the default threshold):
+# - B113, a request without a time-out: a robustness problem (a hung call), not an exploitable one.
+# - B313-B319, the standard library's XML parsers: since Python 3.7.1 they resolve no external entities and fetch
+#   no DTDs, and expat 2.4.1 and newer (pyexpat.EXPAT_VERSION) limits entity expansion ("billion laughs"). lxml
+#   (B320) and parsers configured to resolve entities (treeplay-py-xml-external-entities) stay flagged.
+SEVERITY_OVERRIDES = {"B113": "low", "B313": "low", "B314": "low", "B315": "low", "B316": "low", "B317": "low",
+                      "B318": "low", "B319": "low"}
+
 
 class BanditOracle:
     """Scan Python programs with bandit.
 
     ``severity`` and ``confidence`` are the lowest bandit issue severity / confidence reported (low, medium,
     high); the default keeps medium-severity issues and up at any confidence. ``skip`` lists bandit test ids
-    to leave out (for example ``("B101",)`` for ``assert``).
+    to leave out (default ``DEFAULT_SKIP``; for example add ``"B101"`` for ``assert``). ``severities`` maps test
+    ids to the severity reported for them (default ``SEVERITY_OVERRIDES``), before the ``severity`` filter.
     """
 
     name = "bandit"
     languages = frozenset({"python"})
 
-    def __init__(self, *, severity: str = DEFAULT_SEVERITY, confidence: str = "low", skip: Sequence[str] = (),
+    def __init__(self, *, severity: str = DEFAULT_SEVERITY, confidence: str = "low",
+                 skip: Sequence[str] = DEFAULT_SKIP, severities: Mapping[str, str] | None = None,
                  timeout: float = 600.0) -> None:
-        for value in (severity, confidence):
+        severities = dict(SEVERITY_OVERRIDES if severities is None else severities)
+        for value in (severity, confidence, *severities.values()):
             if value not in SEVERITIES:
                 raise ValueError(f"expected one of {SEVERITIES}, got {value!r}")
         self.severity = severity
         self.confidence = confidence
         self.skip = tuple(skip)
+        self.severities = severities
         self.timeout = timeout
 
     def _binary(self) -> str:
@@ -49,7 +71,9 @@ class BanditOracle:
     def version(self) -> str:
         """bandit's version and the settings that change what it reports."""
         ver = tool_version(self._binary(), package="bandit")
-        return f"bandit {ver}; severity>={self.severity}; confidence>={self.confidence}; skip={','.join(self.skip)}"
+        overrides = ",".join(f"{test}={sev}" for test, sev in sorted(self.severities.items()))
+        return (f"bandit {ver}; severity>={self.severity}; confidence>={self.confidence}; skip={','.join(self.skip)}; "
+                f"severities={overrides}")
 
     def scan(self, programs: Sequence[Program]) -> dict[str, list[Finding]]:
         """One bandit run over the batch; findings per program key."""
@@ -80,6 +104,7 @@ class BanditOracle:
         severity = str(item.get("issue_severity", "LOW")).lower()
         confidence = str(item.get("issue_confidence", "LOW")).lower()
         severity = severity if severity in SEVERITIES else "low"
+        severity = self.severities.get(str(item.get("test_id", "")), severity)
         confidence = confidence if confidence in SEVERITIES else "low"
         if not (severity_at_least(severity, self.severity) and severity_at_least(confidence, self.confidence)):
             return None

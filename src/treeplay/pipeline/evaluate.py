@@ -92,7 +92,7 @@ def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], task
 
     paper = get_profile("paper")
     programs = []
-    for cand, verdict in zip(candidates, verdicts):
+    for cand, verdict in zip(candidates, verdicts, strict=True):
         task = tasks.get(cand.task_id)
         if task is not None and verdict.parsed and paper.languages and task.language in paper.languages:
             programs.append(Program(verdict.candidate_id, task.language,
