@@ -128,3 +128,36 @@ def test_yaml_load_without_a_loader_is_unsafe_and_a_safe_loader_is_not():
         "safe": "import yaml\n\ndef read(stream):\n    return yaml.load(stream, Loader=yaml.SafeLoader)\n"})
     assert "treeplay-py-yaml-unsafe-loader" in fired["bare"]
     assert "treeplay-py-yaml-unsafe-loader" not in fired["safe"]
+
+
+@pytest.mark.parametrize("value", ["on", "yes", "off", "1e3", "017", "0o17", "2001-12-14", "0x1F", ".inf"])
+def test_yaml_a_rule_file_might_read_otherwise_in_semgrep_is_not_merged(value):
+    from treeplay.oracles.semgrep import _yaml_rules
+
+    assert _yaml_rules(f"rules:\n- id: r\n  message: {value}\n".encode()) is None
+    assert _yaml_rules(f"rules:\n- id: r\n  message: '{value}'\n".encode()) == [{"id": "r", "message": value}]
+
+
+def test_repeated_keys_and_aliases_keep_a_rule_file_out_of_the_merge():
+    from treeplay.oracles.semgrep import _json_rules, _yaml_rules
+
+    assert _yaml_rules(b"rules:\n- id: a\n  id: b\n") is None
+    assert _json_rules(b'{"rules": [{"id": "a", "id": "b"}]}') is None
+    assert _yaml_rules(b"base: &b {severity: INFO}\nrules:\n- <<: *b\n  id: r\n") is None
+    assert _json_rules(b'{"rules": [{"id": "a"}]}') == [{"id": "a"}]
+
+
+def test_the_merged_rule_file_holds_every_rule_of_the_files_in_order(tmp_path, monkeypatch):
+    from treeplay.oracles.semgrep import merged_rule_file, treeplay_rules
+
+    monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(tmp_path))
+    files = [*treeplay_rules(), dataflow.rule_file("default")]
+    merged = merged_rule_file(files)
+    assert merged is not None and merged.parent.parent == tmp_path
+    import yaml
+    expected = [r for f in files[:-1] for r in yaml.safe_load(f.read_text())["rules"]]
+    expected += json.loads(files[-1].read_text())["rules"]
+    assert json.loads(merged.read_text())["rules"] == expected
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("rules:\n- id: r\n  message: yes\n")
+    assert merged_rule_file([*files, bad]) is None

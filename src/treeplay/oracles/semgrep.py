@@ -18,11 +18,26 @@ Rules:
   that neither bandit nor CodeShield catch, and the whole semgrep coverage of Go and Ruby. Its rule ids start
   with ``treeplay-`` and a language tag (``py``, ``js``, ``c``, ``cpp``, ``go``, ``java``, ``rb``).
 
-One ``semgrep scan`` covers the whole batch (start-up costs 2-4 s; each file ~3 ms with CodeShield's rules,
-~10 ms with treeplay's taint rules added). Every call passes
+One ``semgrep scan`` covers the whole batch (see "Speed" below for its cost). Every call passes
 ``--metrics off --disable-version-check``: without the second flag semgrep waits ~95 s for a network time-out on
 an offline machine. ``--disable-nosem`` makes ``# nosemgrep`` comments powerless, so generated code cannot
 silence the oracle. The CWE comes from rule metadata (``cwe_id``, else the first ``CWE-n`` in ``cwe``).
+
+Speed (docs/oracles.md, "Speed"): a call costs ~1.3 s to start and ~10 ms per Python file (~3 ms per C or
+JavaScript file), most of it the taint (dataflow) rules. Two things are done for it, neither changes a finding:
+
+- The rule files are passed as one file (``merged_rule_file``: all their rules in one JSON file, written once
+  per content hash to the user cache). semgrep validates each ``--config`` in a process of its own and parses
+  YAML slowly: with the 16 files a call took 3.2-3.6 s to start, with the one file 1.3-1.6 s. A YAML file that
+  PyYAML (YAML 1.1) might read otherwise than semgrep (YAML 1.2) does, or that does not parse, is not merged:
+  the files are then passed as they are, as before.
+- semgrep runs one worker per usable core in its fork-based parallel mode (``--jobs N --x-parmap``; ``--jobs 1``
+  on one core). Its default multicore mode (OCaml domains, what it does without ``--jobs`` or with ``--jobs N``
+  alone) used 1.4-2.5x the CPU time of one thread and scanned 1,000 programs no faster on 2 cores; the forked
+  workers use the CPU time of one thread and take 0.63x its wall time. Two semgrep processes on halves of the
+  batch took 0.75x, for 1.35x the CPU time (each pays the start-up). ``--x-parmap`` is one of semgrep's
+  experimental options: the pinned semgrep (1.182) has it (a semgrep that rejects it is called again without
+  it); findings are the same as on one thread, in the same order.
 """
 
 from __future__ import annotations
@@ -35,6 +50,8 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError, ToolMissingError
@@ -69,6 +86,7 @@ _SEVERITY = {"ERROR": "high", "CRITICAL": "high", "HIGH": "high", "WARNING": "me
 _CWE = re.compile(r"CWE[-_ ]?(\d+)", re.IGNORECASE)
 # No telemetry, no update check, wherever semgrep looks for these settings.
 _ENV_OFF = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
+MAX_JOBS = 8  # semgrep workers when ``jobs`` is None: one per usable core, at most this many
 
 
 def codeshield_rules(usecase: str = "codeshield") -> list[Path]:
@@ -120,7 +138,8 @@ class SemgrepOracle:
 
     ``codeshield`` and ``own_rules`` switch the two rule sets; ``dataflow`` adds a pack of
     ``treeplay.oracles.dataflow`` ("default", "paper", or None for none); ``usecase`` picks CodeShield's bundle;
-    ``jobs`` is semgrep's ``-j`` (None: its default, the number of cores). ``name`` is the analyzer's name (the
+    ``jobs`` is semgrep's ``-j`` (None: one per usable core, at most ``MAX_JOBS``), more than one in semgrep's
+    fork-based parallel mode (see the module docstring). ``name`` is the analyzer's name (the
     cache key and the findings' ``tool``): ``codeql-compat`` is this class with the "paper" pack alone.
     """
 
@@ -166,18 +185,25 @@ class SemgrepOracle:
         if not programs:
             return out
         binary = find_tool("semgrep", INSTALL_HINT)
-        configs = [arg for path in self.rule_files() for arg in ("--config", str(path))]
+        files = self.rule_files()
+        merged = merged_rule_file(files)
+        configs = [arg for path in ([merged] if merged else files) for arg in ("--config", str(path))]
+        jobs = self.jobs or _usable_cores()
         with batch_folder(programs) as (folder, names):
             report = folder.parent / f"{folder.name}.semgrep.json"
             argv = [binary, "scan", "--metrics", "off", "--disable-version-check", "--disable-nosem",
                     "--no-rewrite-rule-ids", "--no-git-ignore", "--x-ignore-semgrepignore-files", "--quiet",
-                    *configs, "--json", "--output", str(report)]
-            if self.jobs:
-                argv += ["--jobs", str(self.jobs)]
+                    *configs, "--json", "--output", str(report), "--jobs", str(jobs)]
+            if jobs > 1:
+                argv.append("--x-parmap")
             argv.append(str(folder))
             try:
                 res = proc.run(argv, cwd=folder, timeout=self.timeout, env=_environment(),
                                install_hint=INSTALL_HINT)
+                if res.returncode not in (0, 1) and "x-parmap" in res.stderr:  # a semgrep without the option
+                    argv.remove("--x-parmap")
+                    res = proc.run(argv, cwd=folder, timeout=self.timeout, env=_environment(),
+                                   install_hint=INSTALL_HINT)
                 data = _read_report(report, res)
             finally:
                 report.unlink(missing_ok=True)
@@ -186,6 +212,122 @@ class SemgrepOracle:
             if key is not None:
                 out[key].append(_finding(item, self.name))
         return out
+
+
+def _usable_cores() -> int:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, MAX_JOBS))
+
+
+# --------------------------------------------------------------------------------- one merged rule file
+
+# The plain (unquoted) YAML scalars that YAML 1.1 (PyYAML) and YAML 1.2 (semgrep's loader) both read as the same
+# non-string value; any other plain scalar PyYAML does not read as a string, and any string YAML 1.2 would read as
+# something else, keeps a file from being merged.
+_SAME_IN_BOTH = {
+    "tag:yaml.org,2002:null": re.compile(r"~|null|Null|NULL|"),
+    "tag:yaml.org,2002:bool": re.compile(r"true|True|TRUE|false|False|FALSE"),
+    "tag:yaml.org,2002:int": re.compile(r"[-+]?(0|[1-9][0-9]*)"),
+    "tag:yaml.org,2002:float": re.compile(r"[-+]?(\.[0-9]+|[0-9]+\.[0-9]*)([eE][-+][0-9]+)?"),
+}
+_NOT_A_STRING_IN_1_2 = re.compile(r"~|null|Null|NULL|true|True|TRUE|false|False|FALSE|[-+]?[0-9]+|0o[0-7]+|"
+                                  r"0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|"
+                                  r"[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_STR = "tag:yaml.org,2002:str"
+_LINE_BREAKS_1_1 = ("\x85", "\u2028", "\u2029")  # line breaks in YAML 1.1, plain characters in 1.2
+_merged: dict[str, Path] = {}
+
+
+def merged_rule_file(paths: Sequence[Path]) -> Path | None:
+    """Every rule of ``paths`` (JSON or YAML rule files) in one JSON rule file, or None when one does not merge.
+
+    The file is written once per content hash (``write_rule_file``). None when a file does not parse, has no
+    ``rules`` list, or is YAML that might read differently in semgrep (see ``_yaml_rules``): the caller then passes
+    the files themselves, and semgrep reports their problems as it always did.
+    """
+    raw = [(path, path.read_bytes()) for path in paths]
+    digest = hashlib.sha256()
+    for path, data in raw:
+        digest.update(path.name.encode() + b"\0" + data + b"\0")
+    name = f"merged-{digest.hexdigest()[:16]}.json"
+    known = _merged.get(name)
+    if known is not None and known.is_file():
+        return known
+    rules: list[Any] = []
+    for path, data in raw:
+        found = _json_rules(data) if path.suffix == ".json" else _yaml_rules(data)
+        if found is None:
+            return None
+        rules += found
+    try:
+        text = json.dumps({"rules": rules}, allow_nan=False)
+    except (TypeError, ValueError):
+        return None
+    try:
+        _merged[name] = write_rule_file(name, text.encode())
+    except ToolError:
+        return None
+    return _merged[name]
+
+
+def _json_rules(data: bytes) -> list[Any] | None:
+    try:
+        doc = json.loads(data, object_pairs_hook=_unique_keys)
+    except ValueError:  # not JSON, or a key repeated (semgrep may read that otherwise): left to semgrep
+        return None
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    return rules if isinstance(rules, list) else None
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    if len({key for key, _ in pairs}) != len(pairs):
+        raise ValueError("repeated key")
+    return dict(pairs)
+
+
+def _yaml_rules(data: bytes) -> list[Any] | None:
+    """The rules of a YAML rule file, or None unless it reads the same in YAML 1.1 (PyYAML) and 1.2 (semgrep)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any(c in text for c in _LINE_BREAKS_1_1):
+        return None
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)
+    try:
+        node = loader.get_single_node()
+        if node is None or not _same_in_both(node, set()):
+            return None
+        doc = loader.construct_document(node)
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    rules = doc.get("rules") if isinstance(doc, dict) else None
+    return rules if isinstance(rules, list) else None
+
+
+def _same_in_both(node: yaml.Node, seen: set[int]) -> bool:
+    if id(node) in seen:
+        return True
+    seen.add(id(node))
+    if isinstance(node, yaml.ScalarNode):
+        plain = not node.style  # None (PyYAML's Python loader) or "" (its C loader); quoted or block: strings
+        if node.tag == _STR:
+            return not plain or not _NOT_A_STRING_IN_1_2.fullmatch(node.value)
+        same = _SAME_IN_BOTH.get(node.tag)
+        return plain and same is not None and bool(same.fullmatch(node.value))
+    if isinstance(node, yaml.SequenceNode):
+        return all(_same_in_both(item, seen) for item in node.value)
+    if isinstance(node, yaml.MappingNode):
+        keys = [key.value for key, _ in node.value if isinstance(key, yaml.ScalarNode) and key.tag == _STR]
+        if len(keys) != len(node.value) or len(set(keys)) != len(keys):  # non-string or repeated keys
+            return False
+        return all(_same_in_both(key, seen) and _same_in_both(value, seen) for key, value in node.value)
+    return False
 
 
 def _environment() -> dict[str, str]:
