@@ -14,15 +14,15 @@ from treeplay.oracles.cache import FILENAME, FindingCache, cache_dir, cache_key
 from treeplay.oracles.static import scan_programs
 from treeplay.records import Finding
 
-PROGS = [Program("a", "python", "import os\nos.system(x)\n"), Program("b", "python", "x = 1\n"),
-         Program("c", "python", "import os\nos.system(x)\n")]
+SHELL = "import subprocess\nsubprocess.call(x, shell=True)\n"
+PROGS = [Program("a", "python", SHELL), Program("b", "python", "x = 1\n"), Program("c", "python", SHELL)]
 
 
 def test_rescan_starts_no_analyzer(tmp_path):
     cache = FindingCache(tmp_path)
-    first = FakeOracle({"CWE-78": r"os\.system"}, name="fake")
+    first = FakeOracle({"CWE-78": r"shell=True"}, name="fake")
     before = scan_programs(PROGS, analyzers=["fake"], cache=cache, oracles={"fake": first})
-    again = FakeOracle({"CWE-78": r"os\.system"}, name="fake")  # a fresh instance, as in a new process
+    again = FakeOracle({"CWE-78": r"shell=True"}, name="fake")  # a fresh instance, as in a new process
     after = scan_programs(PROGS, analyzers=["fake"], cache=cache, oracles={"fake": again})
     assert after == before and first.calls == 1 and again.calls == 0
 
@@ -122,7 +122,7 @@ def test_unusable_user_cache_degrades_to_scanning_without_it(tmp_path, monkeypat
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the cache folder should be")
     monkeypatch.setenv("TREEPLAY_CACHE_DIR", str(blocker))
-    fake = FakeOracle({"CWE-78": r"os\.system"}, name="fake")
+    fake = FakeOracle({"CWE-78": r"shell=True"}, name="fake")
     with pytest.warns(UserWarning, match="cache unavailable"):
         found = scan_programs(PROGS, analyzers=["fake"], oracles={"fake": fake})
     assert len(found["a"]) == 1 and fake.calls == 1

@@ -20,7 +20,7 @@ PROGRAMS = [
     Program("py/pickle", "python", "import pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n"),
     Program("py/xss", "python", "def greet(name):\n    return f'<h1>Hello {name}</h1>'\n"),
     Program("py/suppressed", "python",
-            "import os\n\ndef run(cmd):\n    os.system(cmd)  # nosec  # nosemgrep\n"),
+            "import subprocess\n\ndef run(cmd):\n    subprocess.run(cmd, shell=True)  # nosec  # nosemgrep\n"),
     Program("py/clean", "python", "def add(a: int, b: int) -> int:\n    return a + b\n"),
     Program("py/broken", "python", "def f(:\n    return\n"),
     Program("c/strcpy", "c", "#include <string.h>\nvoid cp(char *dst, const char *src) {\n  strcpy(dst, src);\n}\n"),

@@ -64,7 +64,7 @@ def test_tool_crash_raises_tool_error_keeping_stderr(tmp_path, monkeypatch, modu
     fake = _fake_tool(tmp_path, oracle.name, "echo 'fatal: rules exploded' >&2; exit 2")
     monkeypatch.setattr(module, "find_tool", lambda name, hint: fake)
     if module is semgrep:
-        monkeypatch.setattr(semgrep, "codeshield_rules", lambda usecase="codeshield": [])
+        monkeypatch.setattr(semgrep, "codeshield_rules", lambda usecase="codeshield", replaced=False: [])
     with pytest.raises(ToolError) as err:
         oracle().scan(progs)
     assert not isinstance(err.value, ToolMissingError)

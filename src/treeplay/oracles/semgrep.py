@@ -47,7 +47,7 @@ import importlib.util
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,15 @@ _CODESHIELD_LANGUAGES = ("python", "c", "javascript")
 REJECTED_RULES = {
     "ssrf_insecure_patterns": "pattern 'import java.net.URL' has no semicolon: semgrep's Java parser rejects it",
 }
+# Rules of CodeShield's Python bundle that a treeplay rule replaces when treeplay's rules run (the same calls,
+# minus the usual fixes: code or commands checked against an allow-list, or quoted, before they run). They are
+# dropped from a copy of the bundle; without treeplay's rules the bundle is used as shipped.
+REPLACED_RULES = {
+    "insecure-eval-use": "treeplay-py-code-eval",
+    "insecure-exec-use": "treeplay-py-code-eval",
+    "insecure-os-system-use": "treeplay-py-shell-command-string",
+    "insecure-os-popen-use": "treeplay-py-shell-command-string",
+}
 # Semgrep's own levels and the newer ones some rules use.
 _SEVERITY = {"ERROR": "high", "CRITICAL": "high", "HIGH": "high", "WARNING": "medium", "MEDIUM": "medium",
              "INFO": "low", "LOW": "low", "INVENTORY": "low", "EXPERIMENT": "low"}
@@ -89,10 +98,11 @@ _ENV_OFF = {"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"}
 MAX_JOBS = 8  # semgrep workers when ``jobs`` is None: one per usable core, at most this many
 
 
-def codeshield_rules(usecase: str = "codeshield") -> list[Path]:
+def codeshield_rules(usecase: str = "codeshield", *, replaced: bool = False) -> list[Path]:
     """CodeShield's semgrep rule bundles in the installed package (found without importing it).
 
-    Python, C (also C++) and JavaScript as shipped; Java as a filtered copy (see ``java_bundle``).
+    Python, C (also C++) and JavaScript as shipped; Java as a filtered copy (see ``java_bundle``); with
+    ``replaced``, Python as a copy without ``REPLACED_RULES`` (for scans that also run treeplay's rules).
     """
     if usecase not in USECASES:
         raise ValueError(f"usecase must be one of {USECASES}, got {usecase!r}")
@@ -102,6 +112,8 @@ def codeshield_rules(usecase: str = "codeshield") -> list[Path]:
     if missing:
         raise ToolMissingError(f"CodeShield's rule bundle {missing[0]} is missing", tool="codeshield",
                                fix=f"reinstall it: {CODESHIELD_HINT}")
+    if replaced:
+        paths[0] = filtered_bundle(paths[0], REPLACED_RULES)
     return paths[:-1] + [java_bundle(paths[-1])]
 
 
@@ -121,10 +133,16 @@ def java_bundle(source: Path) -> Path:
     hash of the source bundle names it, so a new CodeShield version writes a new file and identical
     processes share one. It is written atomically (temporary file, then rename).
     """
+    return filtered_bundle(source, REJECTED_RULES)
+
+
+def filtered_bundle(source: Path, drop: Mapping[str, str]) -> Path:
+    """A copy of a CodeShield bundle without the rules named in ``drop``, written once to a file named by the hash
+    of the bundle and of the names dropped."""
     raw = source.read_bytes()
-    digest = hashlib.sha256(raw + repr(sorted(REJECTED_RULES)).encode()).hexdigest()[:16]
+    digest = hashlib.sha256(raw + repr(sorted(drop)).encode()).hexdigest()[:16]
     data = json.loads(raw)
-    data["rules"] = [r for r in data.get("rules", []) if r.get("id") not in REJECTED_RULES]
+    data["rules"] = [r for r in data.get("rules", []) if r.get("id") not in drop]
     return write_rule_file(f"codeshield-{source.stem}-{digest}.json", json.dumps(data).encode())
 
 
@@ -165,7 +183,7 @@ class SemgrepOracle:
 
     def rule_files(self) -> list[Path]:
         """Every rule file passed to semgrep, CodeShield's first."""
-        files = codeshield_rules(self.usecase) if self.codeshield else []
+        files = codeshield_rules(self.usecase, replaced=self.own_rules) if self.codeshield else []
         files += treeplay_rules() if self.own_rules else []
         if self.dataflow:
             from treeplay.oracles.dataflow import rule_file
