@@ -101,11 +101,22 @@ class FindingCache:
             self._create()
 
     def _create(self) -> None:
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("CREATE TABLE IF NOT EXISTS findings "
-                       "(key TEXT PRIMARY KEY, findings TEXT NOT NULL, stored REAL NOT NULL)")
-            columns = [row[1] for row in db.execute("PRAGMA table_info(findings)")]
+        # Switching a new file to WAL takes a lock SQLite's busy handler does not wait for: processes that open a
+        # new cache at the same moment retry instead of failing with "database is locked".
+        deadline = time.monotonic() + _BUSY_SECONDS
+        while True:
+            try:
+                with self._connect() as db:
+                    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                        db.execute("PRAGMA journal_mode=WAL")
+                    db.execute("CREATE TABLE IF NOT EXISTS findings "
+                               "(key TEXT PRIMARY KEY, findings TEXT NOT NULL, stored REAL NOT NULL)")
+                    columns = [row[1] for row in db.execute("PRAGMA table_info(findings)")]
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         if columns != _COLUMNS:
             raise _Unusable(f"its findings table has the columns {columns}, not {_COLUMNS}")
 
