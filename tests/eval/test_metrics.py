@@ -69,6 +69,41 @@ def test_wilson_interval_matches_the_textbook_value():
     assert wilson_interval(0, 10)[0] == 0.0
 
 
+def _wilson_by_hand(s: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    p, denom = s / n, 1 + z * z / n
+    center, half = (p + z * z / (2 * n)) / denom, z / denom * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def _sign_by_hand(better: int, worse: int) -> float:
+    n = better + worse
+    return 1.0 if n == 0 else min(1.0, 2 * math.fsum(math.comb(n, i) for i in range(min(better, worse) + 1)) / 2 ** n)
+
+
+@pytest.mark.parametrize("s, n", [(0, 1), (1, 1), (3, 10), (40, 121), (300, 314), (5, 5), (0, 7), (96, 212)])
+def test_the_library_wilson_interval_is_the_formula_it_replaced(s, n):
+    assert wilson_interval(s, n) == pytest.approx(_wilson_by_hand(s, n), abs=1e-12)
+
+
+@pytest.mark.parametrize("better, worse", [(0, 0), (1, 0), (11, 8), (12, 9), (1, 3), (0, 2), (30, 10), (100, 70)])
+def test_the_library_sign_test_is_the_exact_binomial_sum_it_replaced(better, worse):
+    assert sign_test_p(better, worse) == pytest.approx(_sign_by_hand(better, worse), abs=1e-12)
+
+
+def test_the_library_bootstrap_agrees_with_the_normal_interval_on_a_large_sample():
+    import random
+
+    rng = random.Random(1)
+    values = [rng.random() for _ in range(314)]
+    low, high = bootstrap_interval(values, seed=3, resamples=2000)
+    mean = sum(values) / len(values)
+    se = math.sqrt(sum((x - mean) ** 2 for x in values) / (len(values) - 1) / len(values))
+    # the percentile interval of the mean is mean +- 1.96 se up to Monte-Carlo noise (the resampling changed
+    # from random.Random to numpy's generator; the interval it estimates did not)
+    assert low == pytest.approx(mean - 1.96 * se, abs=0.006) and high == pytest.approx(mean + 1.96 * se, abs=0.006)
+    assert bootstrap_interval([0.5] * 9) == (0.5, 0.5)
+
+
 @pytest.mark.parametrize("n, c, k", [(5, 2, 1), (5, 2, 5), (10, 3, 5), (10, 0, 10), (20, 7, 10)])
 def test_pass_at_k_equals_the_closed_form(n, c, k):
     expected = 1 - math.comb(n - c, k) / math.comb(n, k) if n - c >= k else 1.0

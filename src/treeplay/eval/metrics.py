@@ -18,7 +18,8 @@ parses, what the static analyzers found, and how its tests went. With ``n`` prog
   (over tasks with both kinds). A program that does not parse fails both; a test that could not run fails too.
 - ``ci95``: 95% intervals. Proportions over programs (``spr@1``, ``secure@1``) get the Wilson score interval;
   pass@k averages over tasks get a percentile bootstrap over tasks (tasks resampled with replacement,
-  ``resamples`` times, from a seeded ``random.Random``, so the interval is the same on every run).
+  ``resamples`` times, by ``scipy.stats.bootstrap`` from a seeded generator, so the interval is the same on every
+  run). The Wilson interval comes from statsmodels, the sign test from scipy.
 - ``tasks``: tasks with at least one program; ``with_tests``: those of them that have executable tests.
 - ``per_task``: each task's language, CWEs and secure / func-sec share, so two runs on the same benchmark can be
   compared task by task (``paired_comparison``: difference, its bootstrap interval, exact sign-test p-value).
@@ -29,8 +30,8 @@ parses, what the static analyzers found, and how its tests went. With ``n`` prog
 
 from __future__ import annotations
 
+import hashlib
 import math
-import random
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -79,37 +80,39 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def wilson_interval(successes: int, total: int, z: float = Z95) -> tuple[float, float] | None:
-    """Wilson score interval of a proportion ``successes / total`` (None when total is 0).
-
-    center = (p + z^2/2n) / (1 + z^2/n), half-width = z / (1 + z^2/n) * sqrt(p(1-p)/n + z^2/4n^2).
-    """
+    """Wilson score interval of a proportion ``successes / total`` (None when total is 0), from statsmodels'
+    ``proportion_confint(method="wilson")`` at the level ``z`` stands for (default 95%)."""
     if total <= 0:
         return None
-    p = successes / total
-    denom = 1 + z * z / total
-    center = (p + z * z / (2 * total)) / denom
-    half = z / denom * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
-    return max(0.0, center - half), min(1.0, center + half)
+    from scipy.stats import norm
+    from statsmodels.stats.proportion import proportion_confint
+
+    low, high = proportion_confint(successes, total, alpha=2 * float(norm.sf(z)), method="wilson")
+    return max(0.0, float(low)), min(1.0, float(high))
 
 
 def bootstrap_interval(values: Sequence[float], *, seed: int | str = 0, resamples: int = 1000,
                        level: float = 0.95) -> tuple[float, float] | None:
-    """Percentile bootstrap interval of the mean of ``values`` (per-task scores), seeded (None when empty)."""
+    """Percentile bootstrap interval of the mean of ``values`` (per-task scores), from ``scipy.stats.bootstrap``
+    with a generator seeded by ``seed`` (the same interval on every run); None when empty. A sample whose values
+    are all equal has the degenerate interval (value, value)."""
     if not values:
         return None
-    rng = random.Random(seed)
-    m = len(values)
-    means = sorted(math.fsum(rng.choices(values, k=m)) / m for _ in range(resamples))
-    tail = (1 - level) / 2
-    return _quantile(means, tail), _quantile(means, 1 - tail)
+    if min(values) == max(values):
+        return float(values[0]), float(values[0])
+    import numpy as np
+    from scipy.stats import bootstrap
+
+    res = bootstrap((np.asarray(values, dtype=float),), np.mean, n_resamples=resamples, confidence_level=level,
+                    method="percentile", rng=np.random.default_rng(_seed(seed)))
+    return float(res.confidence_interval.low), float(res.confidence_interval.high)
 
 
-def _quantile(ordered: Sequence[float], q: float) -> float:
-    """Linear interpolation between the closest ranks of an ascending sequence."""
-    pos = q * (len(ordered) - 1)
-    low = math.floor(pos)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+def _seed(seed: int | str) -> int:
+    """A generator seed from an int or a string (a run's name), stable across processes."""
+    if isinstance(seed, int):
+        return seed
+    return int.from_bytes(hashlib.sha256(str(seed).encode()).digest()[:8], "big")
 
 
 def samples_per_task(verdicts: Iterable[Verdict]) -> int:
@@ -196,13 +199,15 @@ def task_scores(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], *,
 
 
 def sign_test_p(better: int, worse: int) -> float:
-    """Two-sided exact sign test: the probability, if neither run were better, of a split at least as uneven as
-    ``better`` vs ``worse`` tasks (ties left out). With one program per task this is the exact McNemar test."""
+    """Two-sided exact sign test (``scipy.stats.binomtest`` at 1/2): the probability, if neither run were better,
+    of a split at least as uneven as ``better`` vs ``worse`` tasks (ties left out). With one program per task this
+    is the exact McNemar test."""
     n = better + worse
     if n == 0:
         return 1.0
-    tail = math.fsum(math.comb(n, i) for i in range(min(better, worse) + 1)) / 2 ** n
-    return min(1.0, 2 * tail)
+    from scipy.stats import binomtest
+
+    return min(1.0, float(binomtest(better, n, 0.5).pvalue))
 
 
 def paired_comparison(base: Mapping[str, float | None], other: Mapping[str, float | None], *, seed: int | str = 0,
