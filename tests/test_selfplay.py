@@ -126,11 +126,34 @@ def test_source_selectors_filter_by_split_and_cwe_and_cap_each_cwe(tmp_path):
     assert ids("@split=b") == ["t2", "t4"]
     assert ids("@split=a@per_cwe=1@name=first") == ["t0", "t3", "t5"]
     assert benchmark_name("securityeval:x/p.json@cwe=79,89@per_cwe=3") == "securityeval-cwe79-89-per_cwe3"
+    assert benchmark_name("seccodeplt:x/train.json@fold=1/2") == "seccodeplt-fold1of2"
     assert benchmark_name("securityeval:x/p.json@per_cwe=3@name=se-small") == "se-small"
-    for bad, message in [("@per_cwe=0", "positive whole number"), ("@cwe=sql", "list of CWE ids"),
+    for bad, message in [("@fold=2/2", "i/k"), ("@fold=half", "i/k"),
+                         ("@per_cwe=0", "positive whole number"), ("@cwe=sql", "list of CWE ids"),
                          ("@cwe=79@cwe=89", "given twice"), ("@name=", "no value")]:
         with pytest.raises(ConfigError, match=message):
             ids(bad)
+
+
+def test_folds_split_a_source_into_disjoint_parts_that_do_not_depend_on_the_order(tmp_path):
+    from dataclasses import replace
+
+    from treeplay.data.builtin import load_builtin
+
+    base = load_builtin()[0]
+    rows = [replace(base, id=f"task-{i}") for i in range(200)]
+    write_jsonl(tmp_path / "t.jsonl", rows)
+    write_jsonl(tmp_path / "r.jsonl", rows[::-1])
+
+    def ids(name, selectors):
+        return {t.id for t in load_task_sources("{data_dir}/" + name + selectors, data_dir=tmp_path)}
+
+    first, second = ids("t.jsonl", "@fold=0/2"), ids("t.jsonl", "@fold=1/2")
+    assert not first & second and first | second == {r.id for r in rows}
+    assert 70 <= len(first) <= 130  # a hash split, about half each
+    assert ids("r.jsonl", "@fold=0/2") == first  # the same tasks whatever the file's order
+    thirds = [ids("t.jsonl", f"@fold={i}/3") for i in range(3)]
+    assert sum(map(len, thirds)) == 200 and set().union(*thirds) == first | second
 
 
 def test_several_benchmarks_are_evaluated_and_kept_apart(tmp_path, capsys):

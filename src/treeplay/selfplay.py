@@ -197,7 +197,7 @@ def benchmark_name(benchmark: str) -> str:
     if selectors:
         if "name" in selectors:
             return selectors["name"]
-        rendered = "".join(f"-{key}{value.replace(',', '-')}" for key, value in selectors.items())
+        rendered = "".join(f"-{key}{value.replace(',', '-').replace('/', 'of')}" for key, value in selectors.items())
         return benchmark_name(benchmark) + rendered
     if benchmark.startswith("builtin:"):
         return benchmark.replace(":", "-")

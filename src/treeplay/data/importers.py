@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -108,7 +109,8 @@ def load_task_sources(spec: str, *, data_dir: str | Path = "data", languages: Se
     A source may end with selectors (``split_selectors``), applied after the language filter, in this order:
     ``@split=trained,trained-new`` keeps tasks of those splits, ``@cwe=79,89`` keeps tasks of those CWEs,
     ``@not_cwe=770,915`` drops them, ``@per_cwe=N`` keeps the first N tasks of each CWE (a task counts under its
-    first CWE, in file order) and ``@name=LABEL`` names the set in results.
+    first CWE, in file order), ``@fold=i/k`` keeps fold i of k disjoint folds (by a hash of the task id: train on
+    ``@fold=0/2``, evaluate on ``@fold=1/2``) and ``@name=LABEL`` names the set in results.
     Task ids must be unique over all sources. Raises ConfigError naming ``what`` for a bad spec or a missing
     path, DataError for malformed input.
     """
@@ -137,7 +139,7 @@ def load_task_sources(spec: str, *, data_dir: str | Path = "data", languages: Se
     return tasks
 
 
-SELECTORS = ("split", "cwe", "not_cwe", "per_cwe", "name")
+SELECTORS = ("split", "cwe", "not_cwe", "per_cwe", "fold", "name")
 
 
 def split_selectors(source: str, what: str = "tasks") -> tuple[str, dict[str, str]]:
@@ -161,6 +163,9 @@ def split_selectors(source: str, what: str = "tasks") -> tuple[str, dict[str, st
         if key == "per_cwe" and not (value.isdigit() and int(value) > 0):
             raise ConfigError(f"{source!r}: @per_cwe={value} is not a positive whole number", key=what,
                               fix="e.g. @per_cwe=4")
+        if key == "fold" and _fold(value) is None:
+            raise ConfigError(f"{source!r}: @fold={value} is not i/k with 0 <= i < k", key=what,
+                              fix="e.g. @fold=0/2 (the first of two disjoint halves) and @fold=1/2 (the other)")
         if key in ("cwe", "not_cwe") and not all(try_canonical_cwe(v) for v in value.split(",")):
             raise ConfigError(f"{source!r}: @{key}={value} is not a list of CWE ids", key=what,
                               fix=f"e.g. @{_EXAMPLE[key]} (comma-separated, no spaces)")
@@ -170,7 +175,22 @@ def split_selectors(source: str, what: str = "tasks") -> tuple[str, dict[str, st
 
 
 _EXAMPLE = {"split": "split=not-trained", "cwe": "cwe=79,89", "not_cwe": "not_cwe=770,915", "per_cwe": "per_cwe=4",
-            "name": "name=dev-seen"}
+            "fold": "fold=0/2", "name": "name=dev-seen"}
+
+
+def _fold(value: str) -> tuple[int, int] | None:
+    """``"i/k"`` -> (i, k) when 0 <= i < k, else None."""
+    i, slash, k = value.partition("/")
+    if not (slash and i.strip().isdigit() and k.strip().isdigit()):
+        return None
+    index, folds = int(i), int(k)
+    return (index, folds) if 0 <= index < folds else None
+
+
+def in_fold(task_id: str, index: int, folds: int) -> bool:
+    """Whether ``task_id`` falls in fold ``index`` of ``folds``: by a hash of the id, so the folds are disjoint,
+    cover every task, do not depend on the file's order and stay the same when tasks are added."""
+    return int.from_bytes(hashlib.sha256(task_id.encode()).digest()[:8], "big") % folds == index
 
 
 def select(tasks: Sequence[Task], selectors: dict[str, str]) -> list[Task]:
@@ -199,6 +219,9 @@ def select(tasks: Sequence[Task], selectors: dict[str, str]) -> list[Task]:
                 taken[first] += 1
                 kept.append(t)
         out = kept
+    if "fold" in selectors:
+        index, folds = _fold(selectors["fold"])  # type: ignore[misc]  # checked by split_selectors
+        out = [t for t in out if in_fold(t.id, index, folds)]
     return out
 
 
