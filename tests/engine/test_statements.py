@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import pytest
 
 from tests.engine.helpers import C_TASK, PY_TASK, nodes_at
@@ -185,3 +187,23 @@ def test_batched_growth_across_tasks_equals_one_task_at_a_time(tiny, tmp_path) -
         grow_trees([PY_TASK, C_TASK], nodes, HFBackend(model, tok, max_batch=3), tok, single,
                    tmp_path / f"{stop}-s.jsonl", progress=False)
         assert (tmp_path / f"{stop}-b.jsonl").read_bytes() == (tmp_path / f"{stop}-s.jsonl").read_bytes()
+
+
+def test_a_branch_the_decoder_stopped_at_a_line_end_still_gets_the_golden_gap(tiny_tokenizer) -> None:
+    # The decoder keeps whole tokens that start before the cut, so a Python branch usually ends with its newline:
+    # fed again, the rule never sees the next line. The end of the text is then the statement's end, and the
+    # golden whitespace before the resume point (here the golden token "\n\n   " reached past the statement) is
+    # added, so the spliced program keeps the golden suffix's indentation.
+    before = "def f(path):\n    data = None\n   "
+    text = " with open(path) as fh:\n        data = fh.read()\n"
+    ids = tuple(tiny_tokenizer.encode(text, add_special_tokens=False))
+    context = tuple(tiny_tokenizer.encode(before, add_special_tokens=False))
+    out_ids, out = splice_statement("python", before, Sampled(ids, text, "stop", len(ids)), "   ", tiny_tokenizer,
+                                    context)
+    assert out == text + "   "
+    assert tiny_tokenizer.decode(list(out_ids)) == out
+    ast.parse(before + out + " return data\n")
+    # cut by the length limit or by EOS: an unfinished statement stays as decoded
+    for reason in ("length", "eos"):
+        assert splice_statement("python", before, Sampled(ids, text, reason, len(ids)), "   ", tiny_tokenizer,
+                                context)[1] == text

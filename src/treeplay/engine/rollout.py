@@ -222,6 +222,8 @@ def splice_statement(language: str, before: str, sampled: Sampled, gap: str, tok
     an unfinished statement, kept as decoded (its program is then broken, as it should be).
     """
     cut = make_statement_rule(language, before).feed(sampled.text)
+    if cut is None and sampled.finish_reason == "stop":
+        cut = _stopped_at_end(language, before, sampled.text)
     if cut is None:
         return tuple(sampled.token_ids), sampled.text
     starts, _ = token_char_starts(tokenizer, sampled.token_ids, context_ids)
@@ -231,6 +233,18 @@ def splice_statement(language: str, before: str, sampled: Sampled, gap: str, tok
     tail = sampled.text[kept_chars:cut] + gap
     tail_ids = tokenizer.encode(tail, add_special_tokens=False) if tail else []
     return tuple(sampled.token_ids[:keep]) + tuple(tail_ids), sampled.text[:cut] + gap
+
+
+def _stopped_at_end(language: str, before: str, text: str) -> int | None:
+    """Where a branch the decoder already stopped ends, when its whole text is one finished statement.
+
+    A Python statement ends where the next line starts; the decoder saw that line and dropped it, so the rule,
+    fed the kept text again, never sees the end. A line at column 0 after it stands for the dropped one: the rule
+    then cuts at the end of the text (or earlier), and the golden whitespace before the resume point is added as
+    for any other branch. None when even that does not end the statement.
+    """
+    cut = make_statement_rule(language, before).feed(text + ("" if text.endswith("\n") else "\n") + "x")
+    return cut if cut is not None and cut <= len(text) else None
 
 
 def _grow_deeper(task: Task, parts: PromptParts, placed: Sequence[_Placed], branches: list[Branch],
