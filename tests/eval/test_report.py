@@ -327,3 +327,21 @@ def test_paired_comparison_against_base_marks_what_is_not_significant(tmp_path):
     assert tsp[2] == "+0.0 [+0.0, +0.0]; +0/-0 of 2, p=1 (n.s.)"
     spin = table_row(markdown, "SPIN (self-play)", section)
     assert "+1/-0 of 10, p=1 (n.s.)" in spin[3]
+
+
+def test_the_paper_profiles_spr_gets_a_column_once_a_run_measured_it(tmp_path):
+    root = tmp_path / "runs"
+    run = make_run(root, "tsp-paper", "tsp")
+    for t in range(3):
+        path = run / "eval" / f"iter_{t}" / "securityeval" / "metrics.json"
+        metrics = json.loads(path.read_text())
+        metrics["spr@1[paper]"] = 0.5 + 0.1 * t
+        metrics["ci95"]["spr@1[paper]"] = [0.4 + 0.1 * t, 0.6 + 0.1 * t]
+        path.write_text(json.dumps(metrics))
+    md = write_report(collect_runs([run]), tmp_path / "out").markdown.read_text()
+    header = table_row(md, "method")
+    assert "securityeval SPR@1 [paper]" in header and "sec-eval SPR@1 [paper]" in header
+    column = header.index("securityeval SPR@1 [paper]")
+    assert table_row(md, "Base")[column] == "50.0% [40.0, 60.0]"
+    assert table_row(md, "TSP (paper)")[column] == "70.0% [60.0, 80.0]"
+    assert table_row(md, "TSP (paper)")[header.index("sec-eval SPR@1 [paper]")] == "n/a"  # not measured there

@@ -25,9 +25,9 @@ from treeplay.records import iter_json_lines
 from treeplay.runs import METRICS as METRICS_FILE
 from treeplay.runs import TRAINER_STATE, TRAINING_LOG, RunLayout, iteration_dirs
 
-METRICS = ("spr@1", "secure@1", "func-sec@1")  # the methods table's columns, per benchmark
-TITLES = {"spr@1": "SPR@1", "secure@1": "secure@1", "func-sec@1": "func-sec@1", "func@1": "func@1",
-          "sec@1": "sec@1"}
+METRICS = ("spr@1", "spr@1[paper]", "secure@1", "func-sec@1")  # the methods table's columns, per benchmark
+TITLES = {"spr@1": "SPR@1", "spr@1[paper]": "SPR@1 [paper]", "secure@1": "secure@1", "func-sec@1": "func-sec@1",
+          "func@1": "func@1", "sec@1": "sec@1"}
 NUMBER_KEYS = ("n_samples", "n", "tasks", "with_tests", "parsed", "flagged", "vulnerable", *TITLES)
 SPLITS = ("seen", "unseen")
 METHOD_LABELS = {"sft": "SFT", "dpo": "DPO", "spin": "SPIN (self-play)"}

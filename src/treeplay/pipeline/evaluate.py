@@ -76,6 +76,8 @@ def evaluate(benchmark: str, out: Path | None = None, *, settings: EvalConfig | 
                **eval_metrics(verdicts, by_id, seen_cwes=seen, severity=score.severity, seed=ev.seed,
                               resamples=ev.bootstrap),
                **paper_spr(candidates, verdicts, by_id, score)}
+    if (metrics.get("paper") or {}).get("ci95"):
+        metrics["ci95"]["spr@1[paper]"] = metrics["paper"]["ci95"]
     write_json(out / METRICS, metrics)
     return EvalResult(out, metrics)
 
