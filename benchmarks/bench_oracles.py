@@ -56,7 +56,7 @@ from treeplay.oracles.cppcheck import CppcheckOracle  # noqa: E402
 from treeplay.oracles.flawfinder import FlawfinderOracle  # noqa: E402
 from treeplay.oracles.semgrep import SemgrepOracle  # noqa: E402
 from treeplay.oracles.static import make_oracle, scan_programs  # noqa: E402
-from treeplay.records import Finding  # noqa: E402
+from treeplay.records import Finding, write_text_atomic  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results" / "bench_oracles.json"
 PROGRAMS_RESULTS = RESULTS.with_name("bench_oracles_programs.json")
@@ -220,10 +220,7 @@ def run_programs(n: int, repeats: int, findings_out: Path | None) -> int:
         "findings": sum(len(f) for f in found.values()), "findings_digest": digests[0], "same_findings": same,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
-    PROGRAMS_RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = PROGRAMS_RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, PROGRAMS_RESULTS)
+    write_text_atomic(PROGRAMS_RESULTS, json.dumps(result, indent=2) + "\n")
     if findings_out is not None:
         findings_out.write_text(json.dumps({k: [repr(f) for f in v] for k, v in sorted(found.items())}, indent=1))
     langs = ", ".join(f"{lang} {count}" for lang, count in result["languages"].items() if count)
@@ -282,10 +279,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "all_builtin_programs_per_s": len(everything) / t_all,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    tmp = RESULTS.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(result, indent=2) + "\n")
-    os.replace(tmp, RESULTS)
+    write_text_atomic(RESULTS, json.dumps(result, indent=2) + "\n")
     print(f"{len(progs)} files x {repeats} repeats: batched {t_b:.2f} s ({len(progs) / t_b:.2f} programs/s), "
           f"per file {t_f:.2f} s ({len(progs) / t_f:.3f} programs/s), identical findings: {identical}")
     print(f"cache: cold {cold:.2f} s, hit {hit * 1000:.1f} ms; whole builtin set ({len(everything)} programs) "

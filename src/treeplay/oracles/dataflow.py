@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,12 @@ def _focus(pattern: str, var: str, *extra: Pattern) -> Pattern:
 
 def _regex(var: str, regex: str) -> Pattern:
     return {"metavariable-regex": {"metavariable": var, "regex": regex}}
+
+
+def _module_optional(dotted: str) -> str:
+    """``flask.make_response`` -> ``(flask\\.)?make_response``: a call as written, with or without its module."""
+    module, _, name = dotted.rpartition(".")
+    return rf"({re.escape(module)}\.)?{name}"
 
 
 def _route_function(body: str = "def $F(...):\n  ...") -> list[Pattern]:
@@ -102,7 +109,9 @@ _STEPS = (r"str|repr|bytes|bytearray|format|list|tuple|dict|set|sorted|reversed|
 # The calls each rule's sinks are made of (a sanitizer over a sink's own call would hide the sink). Matched on
 # the call as written, so a module prefix is optional (``from lxml import etree`` then ``etree.fromstring``).
 _M = r"(\w+\.)*"
-_XSS_CALLS = _M + r"(make_response|Response|HttpResponse)"
+# The calls that build an HTTP response from a body; a module prefix is optional where they are matched by name.
+_RESPONSES = ("flask.make_response", "flask.Response", "werkzeug.wrappers.Response", "django.http.HttpResponse")
+_XSS_CALLS = _M + "(" + "|".join(sorted({r.rsplit(".", 1)[1] for r in _RESPONSES})) + ")"
 SINK_CALLS = {
     "command-injection": _M + r"(system|popen\w*|exec\w*|spawn\w*|call|check_call|check_output|run|Popen|"
                               r"getoutput|getstatusoutput)",
@@ -149,10 +158,9 @@ _ALLOW_LIST = _guarded("$V in $ALLOWED")
 # (rule suffix, CWE, severity, CodeQL query, message, sinks, extra sanitizers)
 TaintSpec = tuple[str, str, str, str | None, str, list[Pattern], list[Pattern]]
 
-_RESPONSE_BODY = _focus("$R($BODY, ...)", "$BODY", _regex("$R", r"^((flask\.)?(make_response|Response)|"
-                                                         r"(werkzeug\.wrappers\.)?Response|(django\.http\.)?HttpResponse)$"))
+_RESPONSE_BODY = _focus("$R($BODY, ...)", "$BODY",
+                        _regex("$R", "^(" + "|".join(_module_optional(r) for r in _RESPONSES) + ")$"))
 # what a route returns is its response body, except a dict or list, which flask sends as JSON
-_RESPONSES = ("flask.make_response", "flask.Response", "werkzeug.wrappers.Response", "django.http.HttpResponse")
 _ROUTE_RETURN = {"patterns": [*_route_function(), {"pattern": "return $X"}, {"pattern-not": "return {...}"},
                               {"pattern-not": "return [...]"},
                               *({"pattern-not": f"return {r}(...)"} for r in _RESPONSES),  # judged by its body
@@ -381,16 +389,15 @@ def paper_rules() -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------------ the packs
 
 def _taint_rule(name: str, rule_id: str, cwe: str, severity: str, codeql: str | None, message: str,
-                sinks: list[Pattern], sanitizers: list[Pattern], sources: list[Pattern],
-                unmodeled: bool = False) -> dict[str, Any]:
-    """A taint rule; ``unmodeled``: a call that is neither a known step nor a sink stops the flow (CodeQL)."""
+                sinks: list[Pattern], sanitizers: list[Pattern], sources: list[Pattern]) -> dict[str, Any]:
+    """A taint rule; a call that is neither a known step nor one of its sinks stops the flow (as in CodeQL)."""
     meta: dict[str, Any] = {"cwe": cwe}
     if codeql:
         meta["codeql"] = codeql
     return {"id": rule_id, "mode": "taint", "languages": ["python"], "severity": severity, "message": message,
             "metadata": meta, "options": {"taint_assume_safe_indexes": True},
             "pattern-sources": sources, "pattern-sinks": sinks,
-            "pattern-sanitizers": [_NUMERIC, *sanitizers, *([_unmodeled_call(name)] if unmodeled else [])]}
+            "pattern-sanitizers": [_NUMERIC, *sanitizers, _unmodeled_call(name)]}
 
 
 def rules(pack: str) -> list[dict[str, Any]]:
@@ -399,13 +406,12 @@ def rules(pack: str) -> list[dict[str, Any]]:
         raise ValueError(f"pack must be one of {PACKS}, got {pack!r}")
     if pack == "paper":
         taint = [_taint_rule(name, f"treeplay-cq-py-{name}", cwe, sev, codeql, msg, sinks, sanitizers,
-                             [_EXCEPTION_TEXT] if name == "stack-trace-exposure" else FLASK_SOURCES,
-                             unmodeled=True)
+                             [_EXCEPTION_TEXT] if name == "stack-trace-exposure" else FLASK_SOURCES)
                  for name, cwe, sev, codeql, msg, sinks, sanitizers in TAINT]
         return taint + paper_rules()
     specs = [*TAINT, *_DEFAULT_ONLY]
     out = [_taint_rule(name, f"treeplay-py-flow-{name}", cwe, sev, codeql, msg, sinks, sanitizers,
-                       FLASK_SOURCES + DJANGO_SOURCES + LOCAL_SOURCES, unmodeled=True)
+                       FLASK_SOURCES + DJANGO_SOURCES + LOCAL_SOURCES)
            for name, cwe, sev, codeql, msg, sinks, sanitizers in specs if name != "stack-trace-exposure"]
     return out
 

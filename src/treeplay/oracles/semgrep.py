@@ -42,6 +42,7 @@ JavaScript file), most of it the taint (dataflow) rules. Two things are done for
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import json
@@ -215,13 +216,13 @@ class SemgrepOracle:
             if jobs > 1:
                 argv.append("--x-parmap")
             argv.append(str(folder))
+            run = functools.partial(proc.run, cwd=folder, timeout=self.timeout, env=_environment(),
+                                    install_hint=INSTALL_HINT)
             try:
-                res = proc.run(argv, cwd=folder, timeout=self.timeout, env=_environment(),
-                               install_hint=INSTALL_HINT)
+                res = run(argv)
                 if res.returncode not in (0, 1) and "x-parmap" in res.stderr:  # a semgrep without the option
                     argv.remove("--x-parmap")
-                    res = proc.run(argv, cwd=folder, timeout=self.timeout, env=_environment(),
-                                   install_hint=INSTALL_HINT)
+                    res = run(argv)
                 data = _read_report(report, res)
             finally:
                 report.unlink(missing_ok=True)

@@ -96,7 +96,7 @@ def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], task
     programs = []
     for cand, verdict in zip(candidates, verdicts, strict=True):
         task = tasks.get(cand.task_id)
-        if task is not None and verdict.parsed and paper.languages and task.language in paper.languages:
+        if task is not None and verdict.parsed and (paper.languages is None or task.language in paper.languages):
             programs.append(Program(verdict.candidate_id, task.language,
                                     as_module(task.language, task.prefix + cand.completion)))
     if not programs or not score.analyzers:
