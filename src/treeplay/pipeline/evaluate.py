@@ -89,7 +89,7 @@ def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], task
     no static analysis or the profile covers none of the programs; the scan is cached like any other."""
     from treeplay.errors import ToolMissingError
     from treeplay.eval.metrics import wilson_interval
-    from treeplay.oracles.base import Program, as_module
+    from treeplay.oracles.base import Program
     from treeplay.oracles.profiles import get_profile, profile_scan
 
     paper = get_profile("paper")
@@ -97,8 +97,7 @@ def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], task
     for cand, verdict in zip(candidates, verdicts, strict=True):
         task = tasks.get(cand.task_id)
         if task is not None and verdict.parsed and (paper.languages is None or task.language in paper.languages):
-            programs.append(Program(verdict.candidate_id, task.language,
-                                    as_module(task.language, task.prefix + cand.completion)))
+            programs.append(Program(verdict.candidate_id, task.language, task.prefix + cand.completion))
     if not programs or not score.analyzers:
         return {"spr@1[paper]": None}
     try:
