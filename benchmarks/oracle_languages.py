@@ -77,8 +77,9 @@ def safecoder_rows(paths: list[str]) -> list[tuple[str, str, str, str, str]]:
 
 
 def measure(analyzers: list[str], rows: list[tuple[str, str, str, str, str]], *,
-            own_rules: bool = True) -> dict[str, dict]:
-    """Counts per language from one scan of every row (``own_rules``: semgrep with treeplay's rules)."""
+            own_rules: bool = True, by_cwe: bool = False) -> dict[str, dict]:
+    """Counts per language (``by_cwe``: per language and CWE) from one scan of every row (``own_rules``: semgrep
+    with treeplay's rules)."""
     programs = [Program(key, lang, code) for lang, _, _, key, code in rows]
     oracles = {} if own_rules else {"semgrep": SemgrepOracle(own_rules=False)}
     found = scan_programs(programs, analyzers=analyzers, severity="medium", cache=None, oracles=oracles)
@@ -88,7 +89,7 @@ def measure(analyzers: list[str], rows: list[tuple[str, str, str, str, str]], *,
     for lang, cwe, kind, key, _ in rows:
         findings = found[key]
         right = [f for f in findings if f.cwe == cwe]
-        s = stats[lang]
+        s = stats[f"{lang} {cwe}" if by_cwe else lang]
         if kind == "vulnerable":
             s["cwes"].append(cwe)
             s["vulnerable"] += 1
@@ -130,15 +131,16 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--safecoder", nargs="+", metavar="JSONL", help="measure on SafeCoder records instead")
+    parser.add_argument("--by-cwe", action="store_true", help="one row per language and CWE")
     args = parser.parse_args(argv)
     rows = safecoder_rows(args.safecoder) if args.safecoder else fixture_rows()
-    name = "oracle_languages_safecoder" if args.safecoder else "oracle_languages"
+    name = ("oracle_languages_safecoder" if args.safecoder else "oracle_languages") + ("_by_cwe" if args.by_cwe else "")
     results = RESULTS.with_name(f"{name}.json")
     analyzers = installed(DEFAULT_ANALYZERS)
     start = time.perf_counter()
-    stats = measure(analyzers, rows)
+    stats = measure(analyzers, rows, by_cwe=args.by_cwe)
     seconds = time.perf_counter() - start
-    base = measure(analyzers, rows, own_rules=False)
+    base = measure(analyzers, rows, own_rules=False, by_cwe=args.by_cwe)
     print(f"analyzers: {', '.join(analyzers)} (severity >= medium; {seconds:.1f} s)\n")
     print(table(stats, base))
     for lang, s in stats.items():
@@ -153,8 +155,8 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, results)
     hit = sum(s["hit_cwe"] for s in stats.values())
     total = sum(s["vulnerable"] for s in stats.values())
-    figures = " ".join(f"recall_{lang}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{lang}={s['fa_cwe'] / s['secure']:.2f}"
-                       for lang, s in stats.items())
+    figures = " ".join(f"recall_{key}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{key}={s['fa_cwe'] / s['secure']:.2f}"
+                       for key, s in ((lang.replace(" ", "_"), s) for lang, s in stats.items()))
     print(f"RESULT {name} ratio={hit / total:.2f} {figures} snippets={2 * total}")
     return 0
 
