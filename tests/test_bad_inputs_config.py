@@ -18,7 +18,7 @@ from treeplay.config import load_config
 GUARD = ["name=r", "tasks=builtin:train:python", "model.name=./no-such-model"]
 
 BAD_OVERRIDES = [  # each error names the key overridden, unless KEY_NAMED says otherwise
-    "iterations=-1", "iterations=0", "seed=-3", "languages=[cobol]", "name=..", "tasks=missing.jsonl",
+    "iterations=-1", "seed=-3", "languages=[cobol]", "name=..", "tasks=missing.jsonl",
     "grow.width=-4", "grow.width=0", "grow.width=four", "grow.temperature=inf", "grow.temperature=-1",
     "grow.top_p=1.5", "grow.top_p=nan", "grow.max_new_tokens=0", "grow.depth=0", "grow.stop=x", "grow.backend=vllm",
     "grow.backend=openai", "grow.widht=3", "grow=3",

@@ -48,6 +48,14 @@ def test_baselines_train_from_the_tasks_without_trees(tmp_path, method):
     assert names(config, tmp_path) == ["eval/iter_0", "iter_1/train", "eval/iter_1"]
 
 
+def test_zero_iterations_only_evaluate_the_base_model(tmp_path):
+    config = load_config(None, ["train.method=tsp", "iterations=0"])
+    assert names(config, tmp_path) == ["eval/iter_0"]
+    with pytest.raises(ConfigError, match="eval.base") as error:
+        load_config(None, ["iterations=0", "eval.base=false"])
+    assert error.value.key == "iterations"
+
+
 def test_a_run_directory_refuses_a_different_config(tmp_path):
     prepare(load_config(None, ["tasks=builtin:train:c"]), tmp_path)
     with pytest.raises(ConfigError, match="different config"):

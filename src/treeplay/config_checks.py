@@ -49,7 +49,9 @@ def _checks(c: Any) -> Iterator[Check]:
     yield ("out_dir", bool(c.out_dir.strip()), "a folder")
     yield ("tasks", c.tasks is None or bool(c.tasks.strip()), "null or task sources (builtin:train, a tasks.jsonl)")
     yield ("languages", _all_in(c.languages, LANGUAGES), f"a list of: {', '.join(LANGUAGES)}")
-    yield ("iterations", c.iterations >= 1, "at least 1")
+    yield ("iterations", c.iterations >= 0, "0 (evaluate the base model only) or more")
+    yield ("iterations", c.iterations >= 1 or c.eval.base, "at least 1, or 0 with eval.base: true (a run that "
+           "only evaluates the base model)")
     yield from _model_checks(c.model)
     yield from _nodes_checks(c.nodes)
     yield from _sampling_checks("grow", c.grow, ("width", c.grow.width))

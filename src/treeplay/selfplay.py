@@ -58,7 +58,7 @@ def plan(config: Any, run: Path) -> list[Step]:
     cfg = str(layout.config)
     tasks = str(layout.tasks)
     steps = _eval_steps(config, run, 0, adapter=None) if config.eval.base else []
-    if method in TREE_METHODS:
+    if method in TREE_METHODS and config.iterations:
         steps.append(Step("nodes", ("nodes", tasks, "-o", str(layout.nodes), "--config", cfg), (layout.nodes,),
                           call=partial(_nodes_stage, config, layout)))
     adapter: str | None = config.model.adapter
