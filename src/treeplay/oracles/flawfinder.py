@@ -5,6 +5,11 @@ CWE ids. Severity: level 4-5 is high, 3 medium, 1-2 low (level 0, "judged harmle
 flawfinder writes ``CWE-119!/CWE-120`` (a general weakness, then the specific one) the specific one is kept;
 in a list (``CWE-362, CWE-20``) the first. ``--neverignore`` makes ``/* Flawfinder: ignore */`` comments
 powerless, so generated code cannot silence the oracle.
+
+Two verdicts that need the code around a call come from ``treeplay.oracles.c_checks`` (tree-sitter): a
+printf-like wrapper's own ``vsnprintf(..., fmt, ap)`` is not flagged, a call of the wrapper with a non-constant
+format is (rule ``treeplay-format-wrapper``, CWE-134, high, as flawfinder rates a non-constant ``printf``), and an
+exec of a literal program that is not a shell is low instead of high.
 """
 
 from __future__ import annotations
@@ -13,17 +18,19 @@ import csv
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from treeplay.data.cwe import try_canonical_cwe
 from treeplay.errors import ToolError
-from treeplay.oracles import proc
+from treeplay.oracles import c_checks, proc
 from treeplay.oracles.analyzer_tools import batch_folder, clamp_line, find_tool, tool_version
 from treeplay.oracles.base import Program
 from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'flawfinder>=2.0' (or pip install 'treeplay[oracles]', or apt-get install flawfinder)"
 _CWE = re.compile(r"CWE-(\d+)")
+C_CHECKS_VERSION = 1  # bump when c_checks changes a verdict (the finding cache keys on version())
 _OUTPUT_LIMIT = 256 << 20  # the CSV of a large batch easily exceeds proc.run's default 1 MiB
 
 
@@ -54,7 +61,7 @@ class FlawfinderOracle:
     def version(self) -> str:
         """flawfinder's version and the settings that change what it reports."""
         ver = tool_version(find_tool("flawfinder", INSTALL_HINT), package="flawfinder")
-        return f"flawfinder {ver}; minlevel={self.min_level}"
+        return f"flawfinder {ver}; minlevel={self.min_level}; c_checks={C_CHECKS_VERSION}"
 
     def scan(self, programs: Sequence[Program]) -> dict[str, list[Finding]]:
         """One flawfinder run over the batch; findings per program key."""
@@ -82,4 +89,27 @@ class FlawfinderOracle:
             out[key].append(Finding(tool=self.name, rule=row.get("RuleId") or row.get("Name") or "",
                                     cwe=flawfinder_cwe(row.get("CWEs") or ""), line=clamp_line(line),
                                     severity=level_severity(level), message=message))
+        for program in programs:
+            out[program.key] = with_c_checks(program, out[program.key])
         return out
+
+
+def with_c_checks(program: Program, findings: list[Finding]) -> list[Finding]:
+    """flawfinder's findings for ``program`` corrected by ``c_checks``: a wrapper forwarding its own format is not
+    a finding, a wrapper called with a non-constant format is, and an exec of a fixed program is low."""
+    report = c_checks.check(program.language, program.code)
+    kept = []
+    for finding in findings:
+        name = finding.message.split(":", 1)[0]
+        if finding.cwe == "CWE-134" and finding.line in report.forwarded_lines and name in c_checks.VA_FORMATTERS:
+            continue
+        if finding.line in report.fixed_exec_lines and name in c_checks.EXEC_CALLS and finding.severity != "low":
+            finding = replace(finding, severity="low", message=f"{finding.message} (a fixed program: low)")
+        kept.append(finding)
+    for call in report.nonconstant_calls:
+        kept.append(Finding(tool="flawfinder", rule="treeplay-format-wrapper", cwe="CWE-134", line=call.line,
+                            severity="high",
+                            message=f"{call.wrapper}: a printf-like function (it passes its format to a v*printf "
+                                    f"call) called with the non-constant format {call.argument[:60]!r}; "
+                                    "use a constant format and pass the data as an argument"))
+    return sorted(kept, key=lambda f: f.line)

@@ -29,12 +29,18 @@ INSTALL_HINT = "pip install tree-sitter tree-sitter-c tree-sitter-cpp tree-sitte
 _LOCK = threading.Lock()  # a tree-sitter Parser is not meant to be shared between threads mid-parse
 
 
-def syntax_error(language: str, program: str) -> str | None:
-    """None when ``program`` parses as ``language``, else where it stops (``line 3: syntax error near '{'``)."""
+def parse_tree(language: str, program: str) -> Any:
+    """The tree-sitter tree of ``program`` (syntax errors become ERROR/MISSING nodes; nothing is raised)."""
     parser = _parser(language)
     source = program.encode("utf-8", errors="surrogatepass")
     with _LOCK:
-        root = parser.parse(source).root_node
+        return parser.parse(source)
+
+
+def syntax_error(language: str, program: str) -> str | None:
+    """None when ``program`` parses as ``language``, else where it stops (``line 3: syntax error near '{'``)."""
+    root = parse_tree(language, program).root_node
+    source = program.encode("utf-8", errors="surrogatepass")
     if not root.has_error:
         return None
     node = _first_error(root)
