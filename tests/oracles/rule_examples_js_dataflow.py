@@ -211,7 +211,7 @@ JS_DATAFLOW_EXAMPLES: dict[str, tuple[str, str, str]] = {
     "treeplay-js-shell-command-concatenated": ("javascript", *COMMAND_CONCAT),
     "treeplay-js-eval-injection": ("javascript", *EVAL),
     "treeplay-js-vm-code-injection": ("javascript", *VM),
-    "treeplay-js-path-traversal-request": ("javascript", *PATH_REQUEST),
+    "treeplay-js-path-traversal": ("javascript", *PATH_REQUEST),
     "treeplay-js-xss-response": ("javascript", *XSS_RESPONSE),
     "treeplay-js-dom-xss": ("javascript", *DOM_XSS),
     "treeplay-js-dom-markup-from-caller": ("javascript", *DOM_MARKUP),

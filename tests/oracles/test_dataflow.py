@@ -161,3 +161,39 @@ def test_the_merged_rule_file_holds_every_rule_of_the_files_in_order(tmp_path, m
     bad = tmp_path / "bad.yaml"
     bad.write_text("rules:\n- id: r\n  message: yes\n")
     assert merged_rule_file([*files, bad]) is None
+
+
+JS_PARAMETER_PATH = (
+    "const fs = require('fs');\nconst path = require('path');\nconst UPLOADS = '/srv/uploads';\n\n"
+    "function readUpload(name) {\n  return fs.readFileSync(path.join(UPLOADS, name));\n}\n",
+    "const fs = require('fs');\nconst path = require('path');\nconst UPLOADS = '/srv/uploads';\n\n"
+    "function readUpload(name) {\n  return fs.readFileSync(path.join(UPLOADS, path.basename(name)));\n}\n",
+)
+
+
+def test_codeshield_js_path_rule_is_replaced_by_the_path_traversal_taint_rule():
+    from treeplay.oracles.semgrep import REPLACED_RULES, codeshield_rules
+
+    try:
+        shipped, replaced = codeshield_rules(), codeshield_rules(replaced=True)
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    ids = {rule["id"] for rule in json.loads(replaced[2].read_text())["rules"]}
+    assert "javascript" in replaced[2].name and ids
+    assert not ids & set(REPLACED_RULES["javascript"])
+    assert {rule["id"] for rule in json.loads(shipped[2].read_text())["rules"]} >= set(REPLACED_RULES["javascript"])
+
+
+@pytest.mark.tools
+def test_js_path_from_a_parameter_is_flagged_unless_resolved_and_checked_or_reduced_to_its_base_name():
+    from treeplay.data.builtin import load_builtin
+
+    task = next(t for t in load_builtin() if t.id == "js_static_file_traversal")
+    programs = [Program("param/vulnerable", "javascript", JS_PARAMETER_PATH[0]),
+                Program("param/fixed", "javascript", JS_PARAMETER_PATH[1]),
+                Program("builtin/vulnerable", "javascript", task.vulnerable[0]),
+                Program("builtin/secure", "javascript", task.golden)]
+    found = {key: {f.rule for f in findings} for key, findings in _semgrep().scan(programs).items()}
+    assert "treeplay-js-path-traversal" in found["param/vulnerable"]
+    assert "treeplay-js-path-traversal" in found["builtin/vulnerable"]
+    assert not found["param/fixed"] and not found["builtin/secure"], found

@@ -81,14 +81,20 @@ _CODESHIELD_LANGUAGES = ("python", "c", "javascript")
 REJECTED_RULES = {
     "ssrf_insecure_patterns": "pattern 'import java.net.URL' has no semicolon: semgrep's Java parser rejects it",
 }
-# Rules of CodeShield's Python bundle that a treeplay rule replaces when treeplay's rules run (the same calls,
-# minus the usual fixes: code or commands checked against an allow-list, or quoted, before they run). They are
-# dropped from a copy of the bundle; without treeplay's rules the bundle is used as shipped.
+# Rules of CodeShield's bundles that a treeplay rule replaces when treeplay's rules run, per bundle: the same calls,
+# minus the usual fixes (code or commands checked against an allow-list, or quoted, before they run; a path
+# resolved and checked against its root before it is opened). They are dropped from a copy of the bundle; without
+# treeplay's rules the bundles are used as shipped.
 REPLACED_RULES = {
-    "insecure-eval-use": "treeplay-py-code-eval",
-    "insecure-exec-use": "treeplay-py-code-eval",
-    "insecure-os-system-use": "treeplay-py-shell-command-string",
-    "insecure-os-popen-use": "treeplay-py-shell-command-string",
+    "python": {
+        "insecure-eval-use": "treeplay-py-code-eval",
+        "insecure-exec-use": "treeplay-py-code-eval",
+        "insecure-os-system-use": "treeplay-py-shell-command-string",
+        "insecure-os-popen-use": "treeplay-py-shell-command-string",
+    },
+    "javascript": {
+        "pathtraversal-non-literal-fs-filename": "treeplay-js-path-traversal",
+    },
 }
 # Semgrep's own levels and the newer ones some rules use.
 _SEVERITY = {"ERROR": "high", "CRITICAL": "high", "HIGH": "high", "WARNING": "medium", "MEDIUM": "medium",
@@ -103,7 +109,8 @@ def codeshield_rules(usecase: str = "codeshield", *, replaced: bool = False) -> 
     """CodeShield's semgrep rule bundles in the installed package (found without importing it).
 
     Python, C (also C++) and JavaScript as shipped; Java as a filtered copy (see ``java_bundle``); with
-    ``replaced``, Python as a copy without ``REPLACED_RULES`` (for scans that also run treeplay's rules).
+    ``replaced``, Python and JavaScript as copies without their ``REPLACED_RULES`` (for scans that also run
+    treeplay's rules).
     """
     if usecase not in USECASES:
         raise ValueError(f"usecase must be one of {USECASES}, got {usecase!r}")
@@ -114,7 +121,8 @@ def codeshield_rules(usecase: str = "codeshield", *, replaced: bool = False) -> 
         raise ToolMissingError(f"CodeShield's rule bundle {missing[0]} is missing", tool="codeshield",
                                fix=f"reinstall it: {CODESHIELD_HINT}")
     if replaced:
-        paths[0] = filtered_bundle(paths[0], REPLACED_RULES)
+        paths = [filtered_bundle(path, REPLACED_RULES[lang]) if lang in REPLACED_RULES else path
+                 for lang, path in zip((*_CODESHIELD_LANGUAGES, "java"), paths, strict=True)]
     return paths[:-1] + [java_bundle(paths[-1])]
 
 
