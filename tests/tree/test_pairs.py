@@ -66,6 +66,15 @@ def test_verified_mode_pairs_secure_branches_and_golden_against_failures():
     assert counts["pairs"] == 5 and counts["branches"] == 6
 
 
+def test_verified_mode_skips_the_branches_of_a_task_whose_golden_program_does_not_parse():
+    python2 = dataclasses.replace(TASK, golden=GOLDEN.replace("def ", "print 'legacy'\ndef ", 1))
+    result = extract_pairs([make_tree()], {"t": python2}, mode="verified", verdicts=VERDICTS)
+    assert result.pairs == () and result.counts["golden_unparsable"] == 6 == result.counts["branches"]
+    assert result.counts["broken"] == 0
+    paper = extract_pairs([make_tree()], {"t": python2}, mode="paper")
+    assert len(paper.pairs) == 6 and paper.counts["golden_unparsable"] == 0  # the paper's mode judges nothing
+
+
 def test_identical_branch_is_dropped():
     # n0/b1 repeats the golden code with other spacing, and a verdict calling it secure does not save it
     result = extract_pairs([make_tree()], TASKS, mode="verified", verdicts=VERDICTS)

@@ -22,8 +22,9 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
+
+from treeplay.oracles.syntax import parse_tree
 
 try:  # Python 3.11+
     from re import _constants as sre_constants
@@ -201,7 +202,7 @@ def _target_name(node: ast.AST) -> str | None:
 
 def javascript_patterns(code: str) -> list[Pattern]:
     source = code.encode("utf-8", errors="surrogatepass")
-    root = _js_parser().parse(source).root_node
+    root = parse_tree("javascript", code).root_node
     constants: dict[str, str] = {}
     out: list[Pattern] = []
     stack = [root]
@@ -276,14 +277,6 @@ def _cooked(raw: bytes) -> str:
 
 def _text(node: Any, source: bytes) -> str:
     return source[node.start_byte:node.end_byte].decode("utf-8", errors="replace")
-
-
-@cache
-def _js_parser() -> Any:
-    import tree_sitter
-    import tree_sitter_javascript
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_javascript.language()))
 
 
 # ------------------------------------------------------------------------------------- Python -> JavaScript

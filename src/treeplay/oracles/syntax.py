@@ -22,10 +22,12 @@ from treeplay.errors import ToolMissingError
 
 # treeplay language -> the module holding its grammar
 GRAMMARS = {"c": "tree_sitter_c", "cpp": "tree_sitter_cpp", "go": "tree_sitter_go", "java": "tree_sitter_java",
-            "ruby": "tree_sitter_ruby"}
-LANGUAGES = frozenset(GRAMMARS)
+            "ruby": "tree_sitter_ruby", "javascript": "tree_sitter_javascript"}
+# The languages whose verdicts' parse check is tree-sitter's. JavaScript's is ``node --check`` (in the sandbox);
+# its grammar serves in-process checks that must start nothing (``program_parses``) and the regex extractor.
+LANGUAGES = frozenset(GRAMMARS) - {"javascript"}
 INSTALL_HINT = "pip install tree-sitter tree-sitter-c tree-sitter-cpp tree-sitter-go tree-sitter-java " \
-               "tree-sitter-ruby (or pip install 'treeplay[oracles]')"
+               "tree-sitter-ruby tree-sitter-javascript (or pip install 'treeplay[oracles]')"
 _LOCK = threading.Lock()  # a tree-sitter Parser is not meant to be shared between threads mid-parse
 
 
@@ -35,6 +37,19 @@ def parse_tree(language: str, program: str) -> Any:
     source = program.encode("utf-8", errors="surrogatepass")
     with _LOCK:
         return parser.parse(source)
+
+
+def program_parses(language: str, program: str) -> bool | None:
+    """Whether ``program`` parses, checked in this process (``ast`` for Python, a tree-sitter grammar for the
+    others): nothing is started, so it suits untrusted code outside a sandbox. None for a language without a
+    grammar here."""
+    if language == "python":
+        from treeplay.oracles.native import python_syntax_error
+
+        return python_syntax_error(program) is None
+    if language not in GRAMMARS:
+        return None
+    return not parse_tree(language, program).root_node.has_error
 
 
 def syntax_error(language: str, program: str) -> str | None:

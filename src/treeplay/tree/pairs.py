@@ -20,7 +20,10 @@ Tree layout (``treeplay grow``): ``prompt_token_ids`` + ``golden_token_ids`` is 
   rejected, against the golden path and against each extra chosen path of the same fork; branches equal to the
   golden continuation are dropped; branches without a verdict are skipped and counted as ``unscored``. In a
   deeper tree a branch of a branch forks from its parent's prefix: there the parent's own continuation plays
-  the golden path's part, chosen or rejected by the parent's verdict.
+  the golden path's part, chosen or rejected by the parent's verdict. A task whose golden program does not parse
+  (SafeCoder's Python 2 records) has nothing to verify against: every branch of it shares the golden code's
+  syntax error, and its golden path would be chosen over code no more broken than itself. Its branches are
+  skipped and counted as ``golden_unparsable``.
 
 Local branches (``grow.stop=statement``) rewrite one statement and rejoin the golden code after it: chosen = the
 golden statement + the golden rest, rejected = the branch's statement + the same golden rest, both after the
@@ -47,7 +50,7 @@ from treeplay.tree.leaves import Fork, Leaf, golden_statement, node_prefix, plac
 
 MODES = ("paper", "verified")
 COUNT_KEYS = ("trees", "branches", "pairs", "rejected", "secure", "vulnerable", "broken", "identical", "unscored",
-              "deep_skipped")
+              "deep_skipped", "golden_unparsable")
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,8 @@ class PairsResult:
 
     ``counts``: ``trees``, ``branches`` (seen), ``pairs``, ``rejected`` (paths used as rejected),
     ``secure`` / ``vulnerable`` / ``broken`` (verdicts, verified mode), ``identical`` (equal to the golden
-    continuation), ``unscored`` (no verdict), ``deep_skipped`` (branches of branches, paper mode).
+    continuation), ``unscored`` (no verdict), ``deep_skipped`` (branches of branches, paper mode),
+    ``golden_unparsable`` (verified mode: branches of a task whose golden program does not parse, skipped).
     ``by_reason``: pairs per reason.
     """
 
@@ -102,10 +106,24 @@ def extract_pairs(trees: Sequence[Tree], tasks: Mapping[str, Task], *, mode: str
     for tree in trees:
         task = task_of(tasks, tree)
         counts["trees"] += 1
+        if mode == "verified" and not golden_parses(task):
+            counts["branches"] += len(tree.branches)
+            counts["golden_unparsable"] += len(tree.branches)
+            continue
         pairs.extend(_tree_pairs(tree, task, mode, verdicts or {}, counts))
     counts["pairs"] = len(pairs)
     by_reason = Counter(p.reason for p in pairs)
     return PairsResult(pairs=tuple(pairs), counts=dict(counts), by_reason=dict(sorted(by_reason.items())))
+
+
+def golden_parses(task: Task) -> bool:
+    """Whether the task's golden program parses (in this process; a language without a parser here counts as
+    parsing)."""
+    from treeplay.oracles.base import as_module
+    from treeplay.oracles.syntax import program_parses
+
+    assert task.golden is not None
+    return program_parses(task.language, as_module(task.language, task.golden)) is not False
 
 
 def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdict],
