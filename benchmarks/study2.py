@@ -1,0 +1,233 @@
+"""Study v2 (docs/results.md): keep each arm's small results, and compute the pre-registered comparisons from them.
+
+Two commands:
+
+    .venv/bin/python benchmarks/study2.py collect runs/study2-base      # after an arm's run (or part of it)
+    .venv/bin/python benchmarks/study2.py analyze                       # the pilot, then every comparison
+
+``collect`` reads a self-play run folder and writes ``results/study2/<run name>.json``: per iteration and
+evaluation set, every prompt's per-sample verdicts (strict secure; functional and secure where the set has
+tests) and CWEs, the set's metrics, and the wall time of every finished stage. Those files are committed as the
+arms finish: the run folders (models, trees, generations) are not, and the analysis needs nothing else.
+
+``analyze`` pools the Python evaluation prompts of every set and, per the plan:
+- the pilot (the base arm): how often the base model's two samples of a prompt disagree, the share ``f`` of the
+  first study's discordance (0.29) that this noise explains, and the minimum detectable effect of the design at 2
+  samples per prompt (``study_power.mde``); the plan's rule (4 samples if that is above 5 points) is applied;
+- the primary comparison (TSP local against SFT, strict secure@1): per prompt, the difference of the two arms'
+  shares of secure samples; its mean with a 95% interval, the paired t-test (``scipy.stats.ttest_rel``) and,
+  as a robustness check, the Wilcoxon signed-rank test;
+- the secondary comparisons (every arm against the base model and against SFT, per metric), with Holm-adjusted
+  p-values (``statsmodels.stats.multitest.multipletests``) and their number.
+
+The last line is ``RESULT study2 ...`` with the primary effect and p-value when both arms are there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+RESULTS = ROOT / "results" / "study2"
+FIRST_STUDY_DELTA = 0.29  # discordant share, TSP (verified) vs base, first study (study_power.py)
+TARGET_MDE = 0.05
+PRIMARY = ("study2-tsp-local", "study2-sft")
+BASE, CONTROL = "study2-base", "study2-sft"
+METRICS = ("secure", "func_sec")  # per-sample flags kept; spr@1 and the paper profile's come from metrics
+SCALARS = ("n", "tasks", "parsed", "flagged", "spr@1", "secure@1", "func@1", "sec@1", "func-sec@1", "spr@1[paper]",
+           "vulnerable")
+
+
+# ------------------------------------------------------------------------------------------------- collect
+
+
+def collect(run: Path, out_root: Path = RESULTS) -> Path:
+    """Write ``<out_root>/<run name>.json`` from a self-play run folder; returns its path."""
+    from treeplay.oracles.verdict import is_secure
+    from treeplay.records import Verdict, load_jsonl
+
+    evals: dict[str, dict[str, Any]] = {}
+    for folder in sorted((run / "eval").glob("iter_*")):
+        for bench in sorted(p for p in folder.iterdir() if (p / "metrics.json").is_file()):
+            metrics = json.loads((bench / "metrics.json").read_text(encoding="utf-8"))
+            severity = json.loads((bench / "manifest.json").read_text(encoding="utf-8")).get("severity", "medium")
+            prompts: dict[str, dict[str, Any]] = {}
+            for verdict in load_jsonl(bench / "verdicts.jsonl", Verdict):
+                entry = prompts.setdefault(verdict.task_id, {"secure": "", "func_sec": ""})
+                secure = is_secure(verdict, severity)
+                entry["secure"] += "1" if secure else "0"
+                if verdict.functional is not None:
+                    entry["func_sec"] += "1" if secure and verdict.functional else "0"
+            for task_id, entry in prompts.items():
+                entry["cwes"] = metrics.get("per_task", {}).get(task_id, {}).get("cwes", [])
+                if not entry["func_sec"]:
+                    del entry["func_sec"]
+            evals.setdefault(folder.name, {})[bench.name] = {
+                "metrics": {k: metrics.get(k) for k in SCALARS} | {"ci95": metrics.get("ci95", {})},
+                "prompts": prompts,
+            }
+    manifest = run / "manifest.json"
+    stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {}) if manifest.is_file() else {}
+    record = {"run": run.name, "wall_s": {name: s.get("wall_s") for name, s in stages.items()}, "evals": evals}
+    out_root.mkdir(parents=True, exist_ok=True)
+    path = out_root / f"{run.name}.json"
+    path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------------------------------------- analyze
+
+
+def load(results: Path) -> dict[str, dict[str, Any]]:
+    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(results.glob("*.json"))}
+
+
+def final_eval(arm: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
+    """The arm's last evaluated iteration (iter_0 for the base arm)."""
+    name = max(arm["evals"], key=lambda it: int(it.split("_")[1]))
+    return name, arm["evals"][name]
+
+
+def pooled(evals: Mapping[str, Any], metric: str = "secure") -> dict[str, list[int]]:
+    """Per prompt (``<set>/<task id>``) of every set: its per-sample flags of ``metric`` (sets without it left
+    out)."""
+    out = {}
+    for bench, data in evals.items():
+        for task_id, entry in data["prompts"].items():
+            if metric in entry:
+                out[f"{bench}/{task_id}"] = [int(c) for c in entry[metric]]
+    return out
+
+
+def pilot(base: Mapping[str, Any]) -> dict[str, Any]:
+    """The base model's self-disagreement (samples 1 and 2 of each prompt) and what it means for the design."""
+    from study_power import mde
+
+    samples = pooled(final_eval(base)[1])
+    two = [s for s in samples.values() if len(s) >= 2]
+    discordant = sum(s[0] != s[1] for s in two) / len(two)
+    noise = min(1.0, discordant / FIRST_STUDY_DELTA)
+    at2 = mde(len(samples), FIRST_STUDY_DELTA, 2, noise)
+    at4 = mde(len(samples), FIRST_STUDY_DELTA, 4, noise)
+    return {"prompts": len(samples), "self_discordance": discordant, "noise_share_f": noise, "mde_2": at2,
+            "mde_4": at4, "samples_per_prompt": 2 if at2 <= TARGET_MDE else 4,
+            "secure@1": sum(map(sum, samples.values())) / sum(map(len, samples.values()))}
+
+
+def paired(first: Mapping[str, Sequence[int]], second: Mapping[str, Sequence[int]]) -> dict[str, Any] | None:
+    """first - second over the prompts both have: mean difference of per-prompt shares, 95% t interval, paired
+    t-test and Wilcoxon signed-rank p-values."""
+    from scipy import stats
+
+    keys = sorted(set(first) & set(second))
+    if len(keys) < 2:
+        return None
+    a = [sum(first[k]) / len(first[k]) for k in keys]
+    b = [sum(second[k]) / len(second[k]) for k in keys]
+    diffs = [x - y for x, y in zip(a, b, strict=True)]
+    mean = sum(diffs) / len(diffs)
+    if all(d == diffs[0] for d in diffs):
+        return {"prompts": len(keys), "first": sum(a) / len(a), "second": sum(b) / len(b), "effect": mean,
+                "ci95": (mean, mean), "p": 1.0 if mean == 0 else float("nan"),
+                "p_wilcoxon": 1.0 if mean == 0 else float("nan")}
+    test = stats.ttest_rel(a, b)
+    low, high = test.confidence_interval(0.95)
+    nonzero = [d for d in diffs if d]
+    wilcoxon = stats.wilcoxon(nonzero).pvalue if nonzero else 1.0
+    return {"prompts": len(keys), "first": sum(a) / len(a), "second": sum(b) / len(b), "effect": mean,
+            "ci95": (float(low), float(high)), "p": float(test.pvalue), "p_wilcoxon": float(wilcoxon)}
+
+
+def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+    """(the primary comparison, the secondary ones with Holm-adjusted p-values)."""
+    from statsmodels.stats.multitest import multipletests
+
+    finals = {name: final_eval(arm)[1] for name, arm in arms.items()}
+    primary = None
+    if all(name in finals for name in PRIMARY):
+        primary = paired(pooled(finals[PRIMARY[0]]), pooled(finals[PRIMARY[1]]))
+    rows = []
+    for name in finals:
+        for against in (BASE, CONTROL):
+            if name == against or against not in finals or (name, against) == PRIMARY:
+                continue
+            for metric in METRICS:
+                result = paired(pooled(finals[name], metric), pooled(finals[against], metric))
+                if result is not None:
+                    rows.append({"arm": name, "against": against, "metric": metric, **result})
+    if rows:
+        adjusted = multipletests([r["p"] for r in rows], method="holm")[1]
+        for row, p in zip(rows, adjusted, strict=True):
+            row["p_holm"] = float(p)
+    return primary, rows
+
+
+def _pts(value: float) -> str:
+    return f"{100 * value:+.1f}"
+
+
+def report(results: Path = RESULTS) -> str:
+    arms = load(results)
+    lines = []
+    if BASE in arms:
+        p = pilot(arms[BASE])
+        lines += ["Pilot (the base model, two samples per prompt):",
+                  f"  prompts {p['prompts']}, secure@1 {100 * p['secure@1']:.1f}%, self-discordance "
+                  f"{100 * p['self_discordance']:.1f}% -> f = {p['noise_share_f']:.2f}",
+                  f"  MDE at 2 samples {100 * p['mde_2']:.1f} points, at 4 samples {100 * p['mde_4']:.1f} points "
+                  f"-> {p['samples_per_prompt']} samples per prompt", ""]
+    primary, rows = comparisons(arms)
+    if primary is not None:
+        low, high = primary["ci95"]
+        lines += [f"Primary: {PRIMARY[0]} - {PRIMARY[1]}, strict secure@1 over {primary['prompts']} prompts: "
+                  f"{100 * primary['first']:.1f}% vs {100 * primary['second']:.1f}%, effect {_pts(primary['effect'])} "
+                  f"points (95% CI {_pts(low)} to {_pts(high)}), paired t-test p = {primary['p']:.3g}, Wilcoxon "
+                  f"p = {primary['p_wilcoxon']:.3g}", ""]
+    if rows:
+        lines += [f"Secondary ({len(rows)} comparisons; p Holm-adjusted over all of them):", "",
+                  "| arm | against | metric | prompts | arm | against | effect (points) | 95% CI | p | p (Holm) |",
+                  "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
+        for r in rows:
+            low, high = r["ci95"]
+            lines.append(f"| {r['arm']} | {r['against']} | {r['metric']} | {r['prompts']} | {100 * r['first']:.1f}% | "
+                         f"{100 * r['second']:.1f}% | {_pts(r['effect'])} | {_pts(low)} to {_pts(high)} | "
+                         f"{r['p']:.3g} | {r['p_holm']:.3g} |")
+        lines.append("")
+    for name, arm in arms.items():
+        lines.append(f"{name}: wall time per stage (s): " + ", ".join(
+            f"{stage} {seconds:.0f}" for stage, seconds in arm["wall_s"].items() if seconds is not None))
+    effect = "n/a" if primary is None else f"{100 * primary['effect']:.2f}"
+    pvalue = "n/a" if primary is None else f"{primary['p']:.4g}"
+    lines.append(f"RESULT study2 arms={len(arms)} primary_effect_points={effect} primary_p={pvalue}")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    get = sub.add_parser("collect", help="keep a run's per-prompt verdicts, metrics and stage times")
+    get.add_argument("run", type=Path, nargs="+", help="self-play run folders (runs/study2-*)")
+    get.add_argument("--out", type=Path, default=RESULTS)
+    show = sub.add_parser("analyze", help="the pilot and the comparisons, from the collected results")
+    show.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.command == "collect":
+        for run in args.run:
+            if not (run / "eval").is_dir():
+                parser.error(f"{run}: not a self-play run folder with evaluations (no eval/ in it)")
+            print(f"wrote {collect(run, args.out)}")
+        return 0
+    print(report(args.results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

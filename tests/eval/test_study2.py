@@ -1,0 +1,46 @@
+"""benchmarks/study2.py: the study's paired comparison and pilot, against values computed by hand."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def study2():
+    sys.path.insert(0, str(BENCHMARKS))
+    spec = importlib.util.spec_from_file_location("study2", BENCHMARKS / "study2.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    yield module
+    sys.path.remove(str(BENCHMARKS))
+
+
+def test_paired_comparison_is_a_t_test_on_per_prompt_shares(study2):
+    first = {"a": [1, 1], "b": [0, 1], "c": [1, 0], "only-first": [1, 1]}
+    second = {"a": [0, 1], "b": [0, 0], "c": [1, 0]}
+    result = study2.paired(first, second)
+    # differences 0.5, 0.5, 0: mean 1/3, sd sqrt(1/12), t = 2 with 2 degrees of freedom
+    assert result["prompts"] == 3 and result["effect"] == pytest.approx(1 / 3)
+    t_cdf = 0.5 + 2 / (2 * math.sqrt(6))  # Student's t with 2 df at t = 2, in closed form
+    assert result["p"] == pytest.approx(2 * (1 - t_cdf))
+    half = 4.302652729911275 * math.sqrt(1 / 12) / math.sqrt(3)  # t(0.975, 2) * standard error
+    assert result["ci95"] == pytest.approx((1 / 3 - half, 1 / 3 + half))
+    assert (result["first"], result["second"]) == (pytest.approx(2 / 3), pytest.approx(1 / 3))
+
+
+def test_pilot_measures_self_discordance_and_picks_the_samples_per_prompt(study2, tmp_path):
+    prompts = {f"t{i}": {"secure": flags, "cwes": []} for i, flags in enumerate(["10", "11", "00", "01"] * 50)}
+    base = {"run": "study2-base", "wall_s": {}, "evals": {"iter_0": {"set": {"metrics": {}, "prompts": prompts}}}}
+    result = study2.pilot(base)
+    assert result["prompts"] == 200 and result["self_discordance"] == 0.5 and result["noise_share_f"] == 1.0
+    assert result["mde_4"] < result["mde_2"] and result["samples_per_prompt"] == 4  # 200 prompts: too few
+    (tmp_path / "study2-base.json").write_text(json.dumps(base))
+    assert "self-discordance 50.0% -> f = 1.00" in study2.report(tmp_path)
