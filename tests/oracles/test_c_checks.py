@@ -44,6 +44,13 @@ def test_wrappers_are_found_to_any_depth_and_called_with_a_non_constant_format()
         (21, "logf", "name"), (22, "logf", 'banner ? banner : "none"')]
 
 
+def test_formats_glued_from_macros_and_literals_are_constant():
+    code = ('#define TMPDIR "/tmp/"\nvoid f(char *fn, int i, const char *user) {\n'
+            '    snprintf(fn, 30, TMPDIR "~test%d", i);\n    printf(LOG_PREFIX);\n    printf(user);\n'
+            '    fprintf(stderr, i ? "a%d" : "b%d", i);\n}\n')
+    assert c_checks.check("c", code).constant_format_lines == {3, 4, 6}
+
+
 def test_a_function_that_is_not_variadic_is_no_wrapper():
     code = "void show(const char *fmt, char *out) { vsprintf(out, fmt, 0); }\nvoid f(char *s) { show(s, 0); }\n"
     report = c_checks.check("c", code)
@@ -82,4 +89,8 @@ def test_flawfinder_spares_the_wrapper_flags_its_caller_and_lowers_a_fixed_exec(
     assert serious["audit/secure"] == [] and serious["gzip/secure"] == []
     assert serious["audit/vulnerable"] == [("treeplay-format-wrapper", "CWE-134")]
     assert any(f.message.startswith("execvp:") and f.severity == "low" for f in found["gzip/secure"])
+    glued = oracle.scan([Program("glued", "c", 'void f(char *fn, int i) { snprintf(fn, 30, TMPDIR "x%d", i); }\n'),
+                         Program("user", "c", "void f(char *fn, char *user) { snprintf(fn, 30, user); }\n")])
+    assert not [f for f in glued["glued"] if f.cwe == "CWE-134"]
+    assert [f.severity for f in glued["user"] if f.cwe == "CWE-134"] == ["high"]
     assert "c_checks=" in oracle.version()

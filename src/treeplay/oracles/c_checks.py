@@ -11,6 +11,9 @@ flawfinder matches calls by name, one line at a time. Two of its verdicts need t
   a wrapper with that parameter as its format. The call inside it is not flagged, and every call to it whose
   format is not a constant is (a string literal, a macro, or the enclosing wrapper's own format parameter passed
   on count as constant).
+- **Constant formats flawfinder misreads** (CWE-134). ``snprintf(buf, n, TMPDIR "~test%d", i)`` glues a macro
+  to a literal; flawfinder's lexer sees a name first and flags a non-constant format. A format that is a literal,
+  literals and macros side by side, or a macro, is not flagged.
 - **exec of a fixed program** (CWE-78). flawfinder gives every ``execvp``/``execl``/... call risk level 4, since
   the program run may come from input. When the program is a string literal that is not a shell or ``env``,
   no shell parses anything and the program is fixed: the hit is reported as low.
@@ -33,6 +36,11 @@ VA_FORMATTERS = {
     "vprintf": 0, "vwprintf": 0, "vscanf": 0,
     "vfprintf": 1, "vfwprintf": 1, "vsprintf": 1, "vdprintf": 1, "vasprintf": 1, "vsyslog": 1, "vwarn": 0,
     "vwarnx": 0, "vsnprintf": 2, "vswprintf": 2, "verr": 1, "verrx": 1,
+}
+# The printf family: name -> index of the format argument (flawfinder flags a format it cannot see is constant).
+PRINTF_CALLS = {
+    "printf": 0, "wprintf": 0, "warn": 0, "warnx": 0, "fprintf": 1, "fwprintf": 1, "dprintf": 1, "sprintf": 1,
+    "asprintf": 1, "syslog": 1, "err": 1, "errx": 1, "snprintf": 2, "swprintf": 2, **VA_FORMATTERS,
 }
 EXEC_CALLS = frozenset({"execl", "execlp", "execle", "execv", "execvp", "execvpe", "execve", "posix_spawn",
                         "posix_spawnp"})
@@ -67,6 +75,7 @@ class Report:
 
     wrappers: tuple[Wrapper, ...]
     forwarded_lines: frozenset[int]  # lines where a wrapper passes its own format on (not a finding)
+    constant_format_lines: frozenset[int]  # printf-family calls whose format is constant
     nonconstant_calls: tuple[WrapperCall, ...]
     fixed_exec_lines: frozenset[int]  # exec calls of a literal program that is not a shell
 
@@ -105,7 +114,11 @@ def check(language: str, code: str) -> Report:
                 forwarded.add(call.start_point[0] + 1)
             elif callee in wrappers and not _constant(argument, defines):
                 flagged.append(WrapperCall(call.start_point[0] + 1, callee, _text(argument)))
-    return Report(tuple(wrappers.values()), frozenset(forwarded), tuple(flagged), frozenset(_fixed_execs(root)))
+    constant = frozenset(call.start_point[0] + 1 for call, callee, args in _calls(root)
+                         if callee in PRINTF_CALLS and PRINTF_CALLS[callee] < len(args)
+                         and _constant(args[PRINTF_CALLS[callee]], defines))
+    return Report(tuple(wrappers.values()), frozenset(forwarded), constant, tuple(flagged),
+                  frozenset(_fixed_execs(root)))
 
 
 def _functions(root: Any) -> Iterator[tuple[str, list[str], Any, bool]]:

@@ -7,7 +7,8 @@ in a list (``CWE-362, CWE-20``) the first. ``--neverignore`` makes ``/* Flawfind
 powerless, so generated code cannot silence the oracle.
 
 Two verdicts that need the code around a call come from ``treeplay.oracles.c_checks`` (tree-sitter): a
-printf-like wrapper's own ``vsnprintf(..., fmt, ap)`` is not flagged, a call of the wrapper with a non-constant
+printf-like wrapper's own ``vsnprintf(..., fmt, ap)`` and a format glued from macros and literals are not
+flagged, a call of the wrapper with a non-constant
 format is (rule ``treeplay-format-wrapper``, CWE-134, high, as flawfinder rates a non-constant ``printf``), and an
 exec of a literal program that is not a shell is low instead of high.
 """
@@ -30,7 +31,7 @@ from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'flawfinder>=2.0' (or pip install 'treeplay[oracles]', or apt-get install flawfinder)"
 _CWE = re.compile(r"CWE-(\d+)")
-C_CHECKS_VERSION = 1  # bump when c_checks changes a verdict (the finding cache keys on version())
+C_CHECKS_VERSION = 2  # bump when c_checks changes a verdict (the finding cache keys on version())
 _OUTPUT_LIMIT = 256 << 20  # the CSV of a large batch easily exceeds proc.run's default 1 MiB
 
 
@@ -101,7 +102,8 @@ def with_c_checks(program: Program, findings: list[Finding]) -> list[Finding]:
     kept = []
     for finding in findings:
         name = finding.message.split(":", 1)[0]
-        if finding.cwe == "CWE-134" and finding.line in report.forwarded_lines and name in c_checks.VA_FORMATTERS:
+        if finding.cwe == "CWE-134" and name in c_checks.PRINTF_CALLS and (
+                finding.line in report.forwarded_lines or finding.line in report.constant_format_lines):
             continue
         if finding.line in report.fixed_exec_lines and name in c_checks.EXEC_CALLS and finding.severity != "low":
             finding = replace(finding, severity="low", message=f"{finding.message} (a fixed program: low)")
