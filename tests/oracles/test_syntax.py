@@ -47,3 +47,15 @@ def test_a_truncated_or_unbalanced_function_does_not_parse_and_the_error_names_t
 def test_a_language_without_a_grammar_is_refused():
     with pytest.raises(ValueError, match="no tree-sitter grammar"):
         syntax_error("cobol", "DISPLAY 'HI'.")
+
+
+def test_program_parses_in_process_for_python_javascript_and_the_grammars():
+    from treeplay.oracles.syntax import LANGUAGES, program_parses
+
+    assert "javascript" not in LANGUAGES  # its verdicts keep node --check
+    assert program_parses("python", "def f():\n    return 1\n") is True
+    assert program_parses("python", "print 'python 2'\n") is False
+    assert program_parses("javascript", "const f = (a) => a + 1;\n") is True
+    assert program_parses("javascript", "function f( {\n") is False
+    assert program_parses("c", WELL_FORMED["c"]) is True and program_parses("c", BROKEN["c"]) is False
+    assert program_parses("cobol", "DISPLAY 'HI'.") is None
