@@ -76,11 +76,24 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
             }
     manifest = run / "manifest.json"
     stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {}) if manifest.is_file() else {}
-    record = {"run": run.name, "wall_s": {name: s.get("wall_s") for name, s in stages.items()}, "evals": evals}
+    record = {"run": run.name, "judged_by": _commit(), "wall_s": {name: s.get("wall_s") for name, s in stages.items()},
+              "evals": evals}
     out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / f"{run.name}.json"
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def _commit() -> str | None:
+    """The treeplay commit collecting (and, when collected right after the run, judging) the results."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, timeout=30, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
 
 
 # ------------------------------------------------------------------------------------------------- analyze
