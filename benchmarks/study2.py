@@ -77,11 +77,46 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
     manifest = run / "manifest.json"
     stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {}) if manifest.is_file() else {}
     record = {"run": run.name, "judged_by": _commit(), "wall_s": {name: s.get("wall_s") for name, s in stages.items()},
-              "evals": evals}
+              "iterations": _iterations(run), "evals": evals}
     out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / f"{run.name}.json"
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def _iterations(run: Path) -> dict[str, Any]:
+    """Per training iteration: what training read (trainer_state.json) and, for tree methods, what the trees held
+    (branches, tokens generated, branch labels and pairs per reason, recomputed from trees and verdicts)."""
+    import yaml
+
+    from treeplay.records import Task, Tree, Verdict, load_jsonl
+    from treeplay.runs import RunLayout, iteration_dirs
+    from treeplay.tree.pairs import extract_pairs
+
+    layout = RunLayout(run)
+    config = yaml.safe_load(layout.config.read_text(encoding="utf-8")) if layout.config.is_file() else {}
+    mode = (config.get("pairs") or {}).get("mode", "paper")
+    out: dict[str, Any] = {}
+    for t, folder in iteration_dirs(run).items():
+        entry: dict[str, Any] = {}
+        state = layout.model(t) / "trainer_state.json"
+        if state.is_file():
+            data = json.loads(state.read_text(encoding="utf-8"))
+            entry["train"] = {k: data.get(k) for k in ("method", "pairs", "groups", "tokens_per_epoch", "wall_s",
+                                                         "fit", "peak_memory_mb", "finished")}
+        if layout.trees(t).is_file():
+            trees = load_jsonl(layout.trees(t), Tree)
+            entry["trees"] = {"trees": len(trees), "branches": sum(len(tr.branches) for tr in trees),
+                              "tokens_generated": sum(len(b.token_ids) for tr in trees for b in tr.branches)}
+            verdicts = None
+            if mode == "verified" and layout.verdicts(t).is_file():
+                verdicts = {v.candidate_id: v for v in load_jsonl(layout.verdicts(t), Verdict)}
+            if mode == "paper" or verdicts is not None:
+                tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
+                result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts)
+                entry["pairs"] = {"counts": dict(result.counts), "by_reason": dict(result.by_reason)}
+        out[folder.name] = entry
+    return out
 
 
 def _commit() -> str | None:
@@ -217,6 +252,20 @@ def report(results: Path = RESULTS) -> str:
     for name, arm in arms.items():
         lines.append(f"{name}: wall time per stage (s): " + ", ".join(
             f"{stage} {seconds:.0f}" for stage, seconds in arm["wall_s"].items() if seconds is not None))
+        for iteration, entry in arm.get("iterations", {}).items():
+            parts = []
+            if "trees" in entry:
+                parts.append(f"{entry['trees']['branches']} branches, {entry['trees']['tokens_generated']} tokens "
+                             "generated")
+            if "pairs" in entry:
+                c = entry["pairs"]["counts"]
+                parts.append("branches " + " / ".join(f"{k} {c.get(k, 0)}" for k in (
+                    "secure", "vulnerable", "broken", "identical", "unscored", "golden_unparsable")))
+                parts.append("pairs " + ", ".join(f"{k} {v}" for k, v in entry["pairs"]["by_reason"].items()))
+            if "train" in entry:
+                tokens = (entry["train"].get("tokens_per_epoch") or {}).get("packed")
+                parts.append(f"trained on {entry['train'].get('pairs')} examples, {tokens} packed tokens per epoch")
+            lines.append(f"  {iteration}: " + "; ".join(parts))
     effect = "n/a" if primary is None else f"{100 * primary['effect']:.2f}"
     pvalue = "n/a" if primary is None else f"{primary['p']:.4g}"
     lines.append(f"RESULT study2 arms={len(arms)} primary_effect_points={effect} primary_p={pvalue}")
