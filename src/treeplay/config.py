@@ -62,6 +62,7 @@ class GrowConfig:
     stop: str = "function"  # function (language-aware end of function) | statement (local branches) | none
     seed: int = 0
     max_batch: int = 64  # rows decoded together (hf backend); the branches of several tasks share a batch
+    redraws: int = 0  # a branch whose program does not parse is drawn again, at most this many times
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,8 @@ def _checks(c: Any) -> Iterator[Check]:
     yield from _sampling_checks("grow", c.grow, ("width", c.grow.width))
     yield ("grow.depth", c.grow.depth >= 1, "at least 1")
     yield ("grow.max_batch", c.grow.max_batch >= 1, "at least 1")
+    yield ("grow.redraws", c.grow.redraws >= 0, "0 (keep every draw) or more")
+    yield ("grow.redraws", c.grow.redraws == 0 or c.grow.depth == 1, "0 with grow.depth > 1")
     yield ("grow.depth", c.grow.depth == 1 or c.grow.stop != "statement", "1 with grow.stop=statement")
     yield from _score_checks(c.score)
     yield from _pairs_checks(c.pairs)

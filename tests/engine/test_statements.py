@@ -207,3 +207,72 @@ def test_a_branch_the_decoder_stopped_at_a_line_end_still_gets_the_golden_gap(ti
     for reason in ("length", "eos"):
         assert splice_statement("python", before, Sampled(ids, text, reason, len(ids)), "   ", tiny_tokenizer,
                                 context)[1] == text
+
+
+class _GoldenOnRedraw:
+    """The tiny model's draws at first; a fork drawn again (a new seed) continues with the golden code."""
+
+    def __init__(self, inner, first_seeds) -> None:
+        self.inner, self.first_seeds = inner, set(first_seeds)
+
+    def branch(self, request):
+        import dataclasses
+
+        out = []
+        for fork in request.forks:
+            if fork.seed in self.first_seeds:
+                out += self.inner.branch(dataclasses.replace(request, forks=(fork,)))
+            else:
+                ids, text = tuple(request.ids[fork.ids_len:]), request.text[fork.text_len:]
+                out.append([Sampled(ids, text, "length", len(ids))] * request.sampling.width)
+        return out
+
+
+def _parses_py(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def test_redraws_draw_again_only_the_branches_whose_program_does_not_parse(tiny, tmp_path) -> None:
+    from treeplay.engine.backends import derive_seed
+    from treeplay.engine.rollout import GrowStats, redraw_broken
+
+    model, tok = tiny
+    nodes = nodes_at(PY_TASK, [6, 7, 12])
+    plain = GrowParams(sampling=SamplingParams(width=3, max_new_tokens=24), seed=5, stop="statement")
+    params = GrowParams(sampling=plain.sampling, seed=5, stop="statement", redraws=1)
+    backend = _GoldenOnRedraw(HFBackend(model, tok), [derive_seed(5, PY_TASK.id, i) for i in range(len(nodes))])
+    grow_trees([PY_TASK], nodes, backend, tok, plain, tmp_path / "plain.jsonl", progress=False)
+    stats = grow_trees([PY_TASK], nodes, backend, tok, params, tmp_path / "redrawn.jsonl", progress=False)
+    (before,) = load_jsonl(tmp_path / "plain.jsonl", Tree)
+    (after,) = load_jsonl(tmp_path / "redrawn.jsonl", Tree)
+    parsed_before = [_parses_py(PY_TASK.prefix + c.completion) for c in tree_leaves(before, PY_TASK)]
+    parsed_after = [_parses_py(PY_TASK.prefix + c.completion) for c in tree_leaves(after, PY_TASK)]
+    assert not all(parsed_before) and all(parsed_after)  # the tiny model's statements mostly do not parse
+    assert stats.redrawn == parsed_before.count(False)
+    for old, new, ok in zip(before.branches, after.branches, parsed_before, strict=True):
+        assert (old == new) == ok  # a draw that parsed is kept as it was; every other one was replaced
+    assert after.sampling["redraws"] == 1 and "redraws" not in before.sampling
+    # the same rounds from the library call, and nothing to do when every draw parses
+    plan = plan_tree(PY_TASK, nodes, tok, params)
+    again = redraw_broken([plan], [backend.branch(plan.request)], backend, tok, params, GrowStats())
+    assert [s.text for forks in again[0] for s in forks] != []
+    assert redraw_broken([plan], again, backend, tok, params, (counted := GrowStats())) == again
+    assert counted.redrawn == 0
+
+
+def test_redrawn_growth_is_the_same_batched_or_one_task_at_a_time(tiny, tmp_path) -> None:
+    model, tok = tiny
+    nodes = nodes_at(PY_TASK, [6, 7, 12]) + nodes_at(C_TASK, [6, 9])
+    sampling = SamplingParams(width=2, max_new_tokens=16)
+    batched = GrowParams(sampling=sampling, seed=3, stop="statement", max_batch=64, redraws=2)
+    single = GrowParams(sampling=sampling, seed=3, stop="statement", max_batch=1, redraws=2)
+    stats = grow_trees([PY_TASK, C_TASK], nodes, HFBackend(model, tok), tok, batched, tmp_path / "b.jsonl",
+                       progress=False)
+    grow_trees([PY_TASK, C_TASK], nodes, HFBackend(model, tok, max_batch=2), tok, single, tmp_path / "s.jsonl",
+               progress=False)
+    assert stats.redrawn > 0
+    assert (tmp_path / "b.jsonl").read_bytes() == (tmp_path / "s.jsonl").read_bytes()

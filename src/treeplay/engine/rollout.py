@@ -7,7 +7,9 @@ For a task with golden path y and risk nodes v_1..v_n, ``grow_tree``
    (``tokens.first_token_at``; a token straddling the line start stays in the prefix);
 3. asks the backend for K continuations of prompt + y_<k_v at every node, in one request (the hf backend
    prefills the golden path once and forks its KV cache per node); each branch stops at the end of the enclosing
-   function (``stops``), at EOS, or after ``max_new_tokens``;
+   function (``stops``), at EOS, or after ``max_new_tokens``; with ``redraws`` (``grow.redraws``) a branch whose
+   program (golden prefix + branch + the golden code a local branch rejoins) does not parse is drawn again from the
+   same fork with a new seed, at most that many times; the last draw is kept, parsed or not;
 4. optionally grows deeper (``depth > 1``, our extension): an ``oracle`` (e.g. ``treeplay.oracles.static.
    scan_programs``) scans the newest branches as whole programs; a branch with a finding in its own lines forks
    again at the first flagged line, K new branches continuing the parent's tokens up to that line.
@@ -52,11 +54,13 @@ class GrowParams:
     seed: int = GrowConfig.seed
     prompt_format: str = ModelConfig.prompt_format
     max_batch: int = GrowConfig.max_batch  # rows (forks x width) decoded together: several tasks share a batch
+    redraws: int = GrowConfig.redraws  # draws again a branch whose program does not parse, at most this often
 
     def describe(self, backend: str) -> dict[str, Any]:
         s = self.sampling
-        return {"width": s.width, "temperature": s.temperature, "top_p": s.top_p, "max_new_tokens": s.max_new_tokens,
-                "depth": self.depth, "stop": self.stop, "backend": backend}
+        described = {"width": s.width, "temperature": s.temperature, "top_p": s.top_p,
+                     "max_new_tokens": s.max_new_tokens, "depth": self.depth, "stop": self.stop, "backend": backend}
+        return described | ({"redraws": self.redraws} if self.redraws else {})
 
 
 @dataclass
@@ -68,6 +72,7 @@ class GrowStats:
     branches: int = 0
     tokens: int = 0
     seconds: float = 0.0
+    redrawn: int = 0  # branches drawn again because their program did not parse (grow.redraws)
 
     @property
     def tokens_per_s(self) -> float:
@@ -85,8 +90,9 @@ def grow_tree(task: Task, nodes: Sequence[RiskNode], backend: BranchBackend, tok
         raise DataError(f"task {task.id} has no golden path to grow a tree from",
                         fix="give the task a golden (secure) program, or leave it out of the tasks file")
     plan = plan_tree(task, nodes, tokenizer, params)
+    (decoded,) = redraw_broken([plan], [backend.branch(plan.request)], backend, tokenizer, params, stats)
     branches: list[Branch] = []
-    for i, sampled in enumerate(backend.branch(plan.request)):
+    for i, sampled in enumerate(decoded):
         branches += _branches(plan, i, sampled, tokenizer, stats)
     return finish_tree(plan, branches, backend, tokenizer, params, iteration=iteration, model_name=model_name,
                        oracle=oracle, stats=stats)
@@ -327,14 +333,11 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
     todo = [t for t in tasks if t.golden is not None and t.id not in done]
     stats = GrowStats(skipped=len(done))
     started = time.perf_counter()
-    many = getattr(backend, "branch_many", None)
     with StageProgress("grow", len(todo), bar=progress, on_progress=on_progress) as bar:
         for chunk in _chunks(todo, by_task, params):
             plans = [plan_tree(task, by_task.get(task.id, []), tokenizer, params) for task in chunk]
-            if many is not None and len(plans) > 1:
-                decoded = many([plan.request for plan in plans])
-            else:
-                decoded = [backend.branch(plan.request) for plan in plans]
+            decoded = _decode([plan.request for plan in plans], backend)
+            decoded = redraw_broken(plans, decoded, backend, tokenizer, params, stats)
             for plan, samples in zip(plans, decoded, strict=True):
                 branches = [b for i, sampled in enumerate(samples) for b in _branches(plan, i, sampled, tokenizer,
                                                                                        stats)]
@@ -345,6 +348,59 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
                 stats.seconds = time.perf_counter() - started
                 bar.advance(1, branches=stats.branches, tok_s=f"{stats.tokens_per_s:.1f}")
     return stats
+
+
+def _decode(requests: Sequence[BranchRequest], backend: BranchBackend) -> list[list[list[Sampled]]]:
+    """Per request, per fork, its samples: one ``branch_many`` call where the backend has it."""
+    many = getattr(backend, "branch_many", None)
+    if many is not None and len(requests) > 1:
+        return list(many(list(requests)))
+    return [backend.branch(request) for request in requests]
+
+
+def redraw_broken(plans: Sequence[TreePlan], decoded: Sequence[Sequence[Sequence[Sampled]]], backend: BranchBackend,
+                  tokenizer: Any, params: GrowParams, stats: GrowStats | None) -> list[list[list[Sampled]]]:
+    """``decoded`` with every sample whose program does not parse drawn again (``params.redraws`` rounds at most).
+
+    Round r draws the broken samples of a fork from that fork with the seed (seed, task, node, "redraw", r), so the
+    result does not depend on how tasks were batched. The tokens of a replaced draw count in ``stats.tokens``."""
+    out = [[list(samples) for samples in per_plan] for per_plan in decoded]
+    for round_ in range(1, params.redraws + 1):
+        todo: dict[int, list[tuple[BranchRequest, int, int, list[int]]]] = {}  # width -> requests and their slots
+        for p, plan in enumerate(plans):
+            for node, samples in enumerate(out[p]):
+                broken = [k for k, s in enumerate(samples) if not _parses(plan, node, s, tokenizer)]
+                if not broken:
+                    continue
+                fork = dataclasses.replace(plan.request.forks[node],
+                                           seed=derive_seed(params.seed, plan.task.id, node, "redraw", round_))
+                request = dataclasses.replace(plan.request, forks=(fork,),
+                                              sampling=dataclasses.replace(params.sampling, width=len(broken)))
+                todo.setdefault(len(broken), []).append((request, p, node, broken))
+        if not todo:
+            break
+        for group in todo.values():
+            for (_, p, node, broken), redrawn in zip(group, _decode([g[0] for g in group], backend), strict=True):
+                for k, sample in zip(broken, redrawn[0], strict=True):
+                    if stats is not None:
+                        stats.tokens += out[p][node][k].generated
+                        stats.redrawn += 1
+                    out[p][node][k] = sample
+    return out
+
+
+def _parses(plan: TreePlan, node: int, sampled: Sampled, tokenizer: Any) -> bool:
+    """Whether the program of a sample (golden prefix + branch + the golden code it rejoins) parses, checked in
+    this process; a language without a parser here counts as parsing."""
+    from treeplay.oracles.base import as_module
+    from treeplay.oracles.syntax import program_parses
+
+    (branch,) = _branches(plan, node, [sampled], tokenizer, None)
+    golden = plan.parts.golden_text
+    code = golden[:plan.placed[node].chars] + branch.text
+    if branch.resume_chars is not None:
+        code += golden[branch.resume_chars:]
+    return program_parses(plan.task.language, as_module(plan.task.language, code)) is not False
 
 
 def _chunks(tasks: Sequence[Task], by_task: Mapping[str, Sequence[RiskNode]],

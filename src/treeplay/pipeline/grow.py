@@ -22,7 +22,8 @@ class GrowResult:
     def message(self) -> str:
         s = self.stats
         return (f"grew {s.trees} trees ({s.branches} branches, {s.tokens} tokens, {s.tokens_per_s:.1f} tokens/s) "
-                f"-> {self.output}" + (f"; {s.skipped} already there" if s.skipped else "")
+                f"-> {self.output}" + (f"; {s.redrawn} drawn again (their program did not parse)" if s.redrawn else "")
+                + (f"; {s.skipped} already there" if s.skipped else "")
                 + (f"; {self.missing} tasks without a golden path skipped" if self.missing else ""))
 
 
@@ -70,8 +71,10 @@ def grow_params(settings: GrowConfig, prompt_format: str) -> Any:
     check_sampling("grow", section=settings, n=("width", settings.width), prompt_format=prompt_format,
                    extra=[("grow.depth", settings.depth >= 1, "at least 1"),
                           ("grow.depth", settings.depth == 1 or settings.stop != "statement",
-                           "1 with grow.stop=statement (a local branch is a whole program; it is not grown again)")])
+                           "1 with grow.stop=statement (a local branch is a whole program; it is not grown again)"),
+                          ("grow.redraws", settings.redraws >= 0, "0 (keep every draw) or more"),
+                          ("grow.redraws", settings.redraws == 0 or settings.depth == 1, "0 with grow.depth > 1")])
     sampling = SamplingParams(width=settings.width, temperature=settings.temperature, top_p=settings.top_p,
                               max_new_tokens=settings.max_new_tokens)
     return GrowParams(sampling=sampling, depth=settings.depth, stop=settings.stop, seed=settings.seed,
-                      prompt_format=prompt_format, max_batch=settings.max_batch)
+                      prompt_format=prompt_format, max_batch=settings.max_batch, redraws=settings.redraws)
