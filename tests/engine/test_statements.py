@@ -276,3 +276,20 @@ def test_redrawn_growth_is_the_same_batched_or_one_task_at_a_time(tiny, tmp_path
                progress=False)
     assert stats.redrawn > 0
     assert (tmp_path / "b.jsonl").read_bytes() == (tmp_path / "s.jsonl").read_bytes()
+
+
+def test_local_branches_skip_a_task_whose_golden_program_does_not_parse(tiny, tmp_path) -> None:
+    import dataclasses
+
+    model, tok = tiny
+    legacy = dataclasses.replace(PY_TASK, id="py2", golden=PY_TASK.golden.replace("    limit = int(limit)",
+                                                                                 "    print limit", 1))
+    nodes = nodes_at(PY_TASK, [6, 7]) + [dataclasses.replace(n, task_id="py2") for n in nodes_at(legacy, [6, 7])]
+    params = GrowParams(sampling=SamplingParams(width=2, max_new_tokens=8), stop="statement")
+    stats = grow_trees([PY_TASK, legacy], nodes, HFBackend(model, tok), tok, params, tmp_path / "t.jsonl",
+                       progress=False)
+    trees = {t.task_id: t for t in load_jsonl(tmp_path / "t.jsonl", Tree)}
+    assert stats.golden_unparsable == 1 and trees["py2"].branches == () and len(trees["py_search"].branches) == 4
+    function = GrowParams(sampling=params.sampling, stop="function")  # a function branch may still parse
+    grow_trees([legacy], nodes, HFBackend(model, tok), tok, function, tmp_path / "f.jsonl", progress=False)
+    assert len(load_jsonl(tmp_path / "f.jsonl", Tree)[0].branches) == 4

@@ -73,6 +73,7 @@ class GrowStats:
     tokens: int = 0
     seconds: float = 0.0
     redrawn: int = 0  # branches drawn again because their program did not parse (grow.redraws)
+    golden_unparsable: int = 0  # local branches: tasks whose golden program does not parse, grown without branches
 
     @property
     def tokens_per_s(self) -> float:
@@ -323,7 +324,8 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
     The branches of several tasks decode as one batch (up to ``params.max_batch`` rows, whole tasks; a backend
     with ``branch_many``): every branch draws from its own seeded generator, so the trees are the same as one task
     at a time. Resumable: trees already in ``out_path`` are kept and their tasks skipped (a partial last line left
-    by a crash is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done.
+    by a crash is cut off first). A task without nodes gets a tree without branches, so a re-run knows it is done;
+    so does, with local branches, a task whose golden program does not parse (the spliced programs could not).
     ``progress``: a bar on stderr; ``on_progress``: called with ("grow", trees done, trees to grow).
     """
     done = {tree.task_id for tree in resume_jsonl(out_path, Tree)}
@@ -332,6 +334,12 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
         by_task.setdefault(node.task_id, []).append(node)
     todo = [t for t in tasks if t.golden is not None and t.id not in done]
     stats = GrowStats(skipped=len(done))
+    if params.stop == "statement":  # every local branch would carry the golden code's syntax error: none to judge
+        from treeplay.tree.pairs import golden_parses
+
+        broken = {t.id for t in todo if not golden_parses(t)}
+        by_task = {task_id: [] if task_id in broken else found for task_id, found in by_task.items()}
+        stats.golden_unparsable = len(broken)
     started = time.perf_counter()
     with StageProgress("grow", len(todo), bar=progress, on_progress=on_progress) as bar:
         for chunk in _chunks(todo, by_task, params):

@@ -23,6 +23,8 @@ class GrowResult:
         s = self.stats
         return (f"grew {s.trees} trees ({s.branches} branches, {s.tokens} tokens, {s.tokens_per_s:.1f} tokens/s) "
                 f"-> {self.output}" + (f"; {s.redrawn} drawn again (their program did not parse)" if s.redrawn else "")
+                + (f"; {s.golden_unparsable} tasks whose golden program does not parse grown without branches"
+                   if s.golden_unparsable else "")
                 + (f"; {s.skipped} already there" if s.skipped else "")
                 + (f"; {self.missing} tasks without a golden path skipped" if self.missing else ""))
 
