@@ -41,7 +41,10 @@ FIRST_STUDY_DELTA = 0.29  # discordant share, TSP (verified) vs base, first stud
 TARGET_MDE = 0.05
 PRIMARY = ("study2-tsp-local", "study2-sft")
 BASE, CONTROL = "study2-base", "study2-sft"
-METRICS = ("secure", "func_sec")  # per-sample flags kept; spr@1 and the paper profile's come from metrics
+# Per-sample flags kept per prompt: strict secure, functional and secure (sets with tests), and for SPR@1 whether a
+# parsed sample was flagged by the default profile / the paper profile ("-": did not parse, left out of SPR@1).
+METRICS = ("secure", "func_sec", "spr", "spr_paper")
+UNSEEN_SETS = ("seccodeplt-dev-unseen", "sec-eval-not-trained")  # CWEs no training task has
 SCALARS = ("n", "tasks", "parsed", "flagged", "spr@1", "secure@1", "func@1", "sec@1", "func-sec@1", "spr@1[paper]",
            "vulnerable")
 
@@ -51,6 +54,7 @@ SCALARS = ("n", "tasks", "parsed", "flagged", "spr@1", "secure@1", "func@1", "se
 
 def collect(run: Path, out_root: Path = RESULTS) -> Path:
     """Write ``<out_root>/<run name>.json`` from a self-play run folder; returns its path."""
+    from treeplay.oracles.base import severity_at_least
     from treeplay.oracles.verdict import is_secure
     from treeplay.records import Verdict, load_jsonl
 
@@ -59,17 +63,23 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
         for bench in sorted(p for p in folder.iterdir() if (p / "metrics.json").is_file()):
             metrics = json.loads((bench / "metrics.json").read_text(encoding="utf-8"))
             severity = json.loads((bench / "manifest.json").read_text(encoding="utf-8")).get("severity", "medium")
+            verdicts = load_jsonl(bench / "verdicts.jsonl", Verdict)
+            paper = _paper_flags(run, bench, verdicts)
             prompts: dict[str, dict[str, Any]] = {}
-            for verdict in load_jsonl(bench / "verdicts.jsonl", Verdict):
-                entry = prompts.setdefault(verdict.task_id, {"secure": "", "func_sec": ""})
+            for verdict in verdicts:
+                entry = prompts.setdefault(verdict.task_id, {m: "" for m in METRICS})
                 secure = is_secure(verdict, severity)
                 entry["secure"] += "1" if secure else "0"
                 if verdict.functional is not None:
                     entry["func_sec"] += "1" if secure and verdict.functional else "0"
+                flagged = any(severity_at_least(f.severity, severity) for f in verdict.findings)
+                entry["spr"] += "-" if not verdict.parsed else "0" if flagged else "1"
+                entry["spr_paper"] += paper.get(verdict.candidate_id, "-")
             for task_id, entry in prompts.items():
                 entry["cwes"] = metrics.get("per_task", {}).get(task_id, {}).get("cwes", [])
-                if not entry["func_sec"]:
-                    del entry["func_sec"]
+                for metric in METRICS:
+                    if not entry[metric]:
+                        del entry[metric]
             evals.setdefault(folder.name, {})[bench.name] = {
                 "metrics": {k: metrics.get(k) for k in SCALARS} | {"ci95": metrics.get("ci95", {})},
                 "prompts": prompts,
@@ -82,6 +92,30 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
     path = out_root / f"{run.name}.json"
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, str]:
+    """Per parsed candidate: "1" when the paper profile (CodeQL-compatible) does not flag it, "0" when it does;
+    the scan eval already ran for spr@1[paper], so it comes from the finding cache."""
+    from treeplay.oracles.base import Program
+    from treeplay.oracles.profiles import get_profile, profile_scan
+    from treeplay.records import Candidate, Task, load_jsonl
+    from treeplay.runs import RunLayout
+
+    tasks_file = RunLayout(run).eval_tasks(bench.name)
+    if not tasks_file.is_file() or not (bench / "generations.jsonl").is_file():
+        return {}
+    tasks = {t.id: t for t in load_jsonl(tasks_file, Task)}
+    code = {c.candidate_id: c for c in load_jsonl(bench / "generations.jsonl", Candidate)}
+    languages = get_profile("paper").languages
+    programs = []
+    for verdict in verdicts:
+        cand, task = code.get(verdict.candidate_id), tasks.get(verdict.task_id)
+        if cand is not None and task is not None and verdict.parsed and (languages is None
+                                                                         or task.language in languages):
+            programs.append(Program(verdict.candidate_id, task.language, task.prefix + cand.completion))
+    found = profile_scan(programs, "paper") if programs else {}
+    return {key: "0" if findings else "1" for key, findings in found.items()}
 
 
 def _iterations(run: Path) -> dict[str, Any]:
@@ -144,14 +178,17 @@ def final_eval(arm: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:
     return name, arm["evals"][name]
 
 
-def pooled(evals: Mapping[str, Any], metric: str = "secure") -> dict[str, list[int]]:
-    """Per prompt (``<set>/<task id>``) of every set: its per-sample flags of ``metric`` (sets without it left
-    out)."""
+def pooled(evals: Mapping[str, Any], metric: str = "secure", sets: str = "all") -> dict[str, list[int]]:
+    """Per prompt (``<set>/<task id>``): its per-sample flags of ``metric`` ("-" samples left out, and prompts
+    with none left), over every set (``sets`` "all"), the unseen-CWE sets ("unseen") or the others ("seen")."""
     out = {}
     for bench, data in evals.items():
+        if sets != "all" and (bench in UNSEEN_SETS) != (sets == "unseen"):
+            continue
         for task_id, entry in data["prompts"].items():
-            if metric in entry:
-                out[f"{bench}/{task_id}"] = [int(c) for c in entry[metric]]
+            flags = [int(c) for c in entry.get(metric, "") if c != "-"]
+            if flags:
+                out[f"{bench}/{task_id}"] = flags
     return out
 
 
@@ -207,10 +244,11 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
         for against in (BASE, CONTROL):
             if name == against or against not in finals or (name, against) == PRIMARY:
                 continue
-            for metric in METRICS:
-                result = paired(pooled(finals[name], metric), pooled(finals[against], metric))
+            for metric, sets in [(m, "all") for m in METRICS] + [("secure", "seen"), ("secure", "unseen")]:
+                result = paired(pooled(finals[name], metric, sets), pooled(finals[against], metric, sets))
                 if result is not None:
-                    rows.append({"arm": name, "against": against, "metric": metric, **result})
+                    label = metric if sets == "all" else f"{metric} ({sets} CWEs)"
+                    rows.append({"arm": name, "against": against, "metric": label, **result})
     if rows:
         adjusted = multipletests([r["p"] for r in rows], method="holm")[1]
         for row, p in zip(rows, adjusted, strict=True):

@@ -44,3 +44,11 @@ def test_pilot_measures_self_discordance_and_picks_the_samples_per_prompt(study2
     assert result["mde_4"] < result["mde_2"] and result["samples_per_prompt"] == 4  # 200 prompts: too few
     (tmp_path / "study2-base.json").write_text(json.dumps(base))
     assert "self-discordance 50.0% -> f = 1.00" in study2.report(tmp_path)
+
+
+def test_pooled_flags_leave_out_unparsed_samples_and_split_seen_from_unseen_sets(study2):
+    evals = {"securityeval": {"prompts": {"a": {"secure": "10", "spr": "-1"}, "b": {"secure": "00", "spr": "--"}}},
+             "sec-eval-not-trained": {"prompts": {"c": {"secure": "11", "spr": "10"}}}}
+    assert study2.pooled(evals, "spr") == {"securityeval/a": [1], "sec-eval-not-trained/c": [1, 0]}
+    assert study2.pooled(evals, "secure", "unseen") == {"sec-eval-not-trained/c": [1, 1]}
+    assert set(study2.pooled(evals, "secure", "seen")) == {"securityeval/a", "securityeval/b"}
