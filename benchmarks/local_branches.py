@@ -9,6 +9,7 @@ code (identical; the pairs stage drops them). Every stage resumes, so a killed r
 ```bash
 .venv/bin/python benchmarks/local_branches.py --data DATA --out runs/local-branches    # about an hour on 2 cores
 .venv/bin/python benchmarks/local_branches.py --data DATA --out runs/lb --limit 5      # a few minutes
+.venv/bin/python benchmarks/local_branches.py --data DATA --modes statement statement-redraw   # grow.redraws=2
 ```
 
 Sets: SafeCoder's Python records with the paper's GPT-4o risk nodes (``tsp/sec-new-desc_annotated.json``), and 69
@@ -36,7 +37,9 @@ SETS = {
     "seccodeplt-train-69": {"import": ["--format", "seccodeplt", "{data}/seccodeplt/train.json@per_cwe=3"],
                             "nodes": ["--method", "diff", "nodes.max_nodes=2"]},
 }
-MODES = ("function", "statement")
+# mode -> grow overrides; "statement-redraw" draws a branch whose program does not parse again, twice at most
+MODES = {"function": ["grow.stop=function"], "statement": ["grow.stop=statement"],
+         "statement-redraw": ["grow.stop=statement", "grow.redraws=2"]}
 GROW = ["grow.width=2", "grow.max_new_tokens=128", "grow.max_batch=64"]
 
 
@@ -99,14 +102,16 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/local-branches"))
     parser.add_argument("--limit", type=int, help="only the first N tasks of each set")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
+    parser.add_argument("--modes", nargs="+", default=["function", "statement"], choices=list(MODES))
     args = parser.parse_args()
-    summary: dict = {}
+    previous = args.out / "summary.json"  # modes measured before in this folder stay in the summary
+    summary: dict = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
     for name in args.sets:
         tasks, nodes = prepare(name, SETS[name], args.data, args.out, args.limit)
-        for mode in MODES:
+        for mode in args.modes:
             folder = args.out / name / mode
             folder.mkdir(parents=True, exist_ok=True)
-            run("grow", str(tasks), str(nodes), "-o", str(folder / "trees.jsonl"), *GROW, f"grow.stop={mode}",
+            run("grow", str(tasks), str(nodes), "-o", str(folder / "trees.jsonl"), *GROW, *MODES[mode],
                 "--no-progress")
             run("score", str(tasks), "--trees", str(folder / "trees.jsonl"), "-o", str(folder / "verdicts.jsonl"))
             summary.setdefault(name, {})[mode] = count(tasks, folder / "trees.jsonl", folder / "verdicts.jsonl")
@@ -115,8 +120,9 @@ def main() -> None:
     target = ROOT / "benchmarks" / "results" / "local_branches.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    parsed = [summary[s]["statement"]["parse"]["share"] for s in summary]
-    parts = " ".join(f"{s}_{m}_parse={summary[s][m]['parse']['share']}" for s in summary for m in MODES)
+    local = [m for m in args.modes if m.startswith("statement")][-1:] or args.modes[-1:]
+    parsed = [summary[s][local[0]]["parse"]["share"] for s in args.sets]
+    parts = " ".join(f"{s}_{m}_parse={summary[s][m]['parse']['share']}" for s in args.sets for m in args.modes)
     print(f"RESULT local_branches ratio={min(parsed):.3f} {parts}")
 
 
