@@ -242,7 +242,7 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
     rows = []
     for name in finals:
         for against in (BASE, CONTROL):
-            if name == against or against not in finals or (name, against) == PRIMARY:
+            if name in (BASE, against) or against not in finals or (name, against) == PRIMARY:
                 continue
             for metric, sets in [(m, "all") for m in METRICS] + [("secure", "seen"), ("secure", "unseen")]:
                 result = paired(pooled(finals[name], metric, sets), pooled(finals[against], metric, sets))
