@@ -158,3 +158,14 @@ def test_batched_scan_equals_one_scan_per_file(batch):
         together = oracle.scan(progs)
         for prog in progs:
             assert oracle.scan([prog])[prog.key] == together[prog.key], (name, prog.key)
+
+
+def test_bandit_rates_an_ftplib_import_low_and_a_plaintext_ftp_call_high():
+    _need("bandit")
+    from treeplay.oracles.bandit import BanditOracle
+
+    tls = "import ftplib\nimport ssl\n\nconn = ftplib.FTP_TLS('h', context=ssl.create_default_context())\n"
+    plain = "import ftplib\n\nconn = ftplib.FTP('h')\n"
+    found = BanditOracle(severity="low").scan([Program("tls", "python", tls), Program("plain", "python", plain)])
+    assert {(f.rule, f.severity) for f in found["tls"]} == {("B402", "low")}
+    assert ("B321", "high") in {(f.rule, f.severity) for f in found["plain"]}
