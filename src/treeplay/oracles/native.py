@@ -23,14 +23,12 @@ on the host: for trusted code only.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import hashlib
 import secrets
 import shutil
 import tempfile
 import threading
-import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +37,7 @@ from treeplay.errors import ToolMissingError
 from treeplay.oracles import judge, proc, syntax
 from treeplay.oracles.judge import tagged_records  # noqa: F401  (re-exported: the runners read records with it)
 from treeplay.oracles.sandbox import Sandbox
+from treeplay.oracles.syntax import python_syntax_error  # noqa: F401  (re-exported: the runners import it here)
 from treeplay.oracles.workfiles import write_files, write_new
 from treeplay.records import EXTENSION_OF_LANGUAGE, TestSuite
 
@@ -121,18 +120,6 @@ class TestOutcome:
     error: str | None = None
     details: Mapping[str, FileOutcome] = field(default_factory=dict)
     supported: bool = True
-
-
-def python_syntax_error(program: str) -> str | None:
-    """None when ``program`` is valid Python, else the error. Generated code often has invalid escapes
-    (``'\\-'``): their DeprecationWarning/SyntaxWarning is not a parse failure, so it is kept quiet."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
-            ast.parse(program)
-        return None
-    except (SyntaxError, ValueError) as err:
-        return f"SyntaxError: {err}"
 
 
 def check_parses(language: str, program: str, *, timeout: float = 30.0,

@@ -13,8 +13,10 @@ all in ``treeplay[oracles]``), each loaded once per process.
 
 from __future__ import annotations
 
+import ast
 import importlib
 import threading
+import warnings
 from functools import cache
 from typing import Any
 
@@ -39,13 +41,23 @@ def parse_tree(language: str, program: str) -> Any:
         return parser.parse(source)
 
 
+def python_syntax_error(program: str) -> str | None:
+    """None when ``program`` is valid Python, else the error. Generated code often has invalid escapes
+    (``'\\-'``): their DeprecationWarning/SyntaxWarning is not a parse failure, so it is kept quiet."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
+            ast.parse(program)
+        return None
+    except (SyntaxError, ValueError) as err:
+        return f"SyntaxError: {err}"
+
+
 def program_parses(language: str, program: str) -> bool | None:
     """Whether ``program`` parses, checked in this process (``ast`` for Python, a tree-sitter grammar for the
     others): nothing is started, so it suits untrusted code outside a sandbox. None for a language without a
     grammar here."""
     if language == "python":
-        from treeplay.oracles.native import python_syntax_error
-
         return python_syntax_error(program) is None
     if language not in GRAMMARS:
         return None
