@@ -7,8 +7,10 @@ Two commands:
 
 ``collect`` reads a self-play run folder and writes ``results/study2/<run name>.json``: per iteration and
 evaluation set, every prompt's per-sample verdicts (strict secure; functional and secure where the set has
-tests) and CWEs, the set's metrics, and the wall time of every finished stage. Those files are committed as the
-arms finish: the run folders (models, trees, generations) are not, and the analysis needs nothing else.
+tests; SPR flags), the set's metrics, and the wall time of every finished stage. Those files are committed as the
+arms finish: the run folders (models, trees, generations) are not, and the analysis needs nothing else. The
+verdicts are packed (``pack``): no task ids, only one line of flags per metric in the order of the sorted ids,
+and a digest of those ids, so that only prompts of the same set pair up across arms.
 
 ``analyze`` pools the Python evaluation prompts of every set and, per the plan:
 - the pilot (the base arm): how often the base model's two samples of a prompt disagree, the share ``f`` of the
@@ -26,6 +28,7 @@ The last line is ``RESULT study2 ...`` with the primary effect and p-value when 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 from collections.abc import Mapping, Sequence
@@ -75,23 +78,44 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
                 flagged = any(severity_at_least(f.severity, severity) for f in verdict.findings)
                 entry["spr"] += "-" if not verdict.parsed else "0" if flagged else "1"
                 entry["spr_paper"] += paper.get(verdict.candidate_id, "-")
-            for task_id, entry in prompts.items():
-                entry["cwes"] = metrics.get("per_task", {}).get(task_id, {}).get("cwes", [])
+            for entry in prompts.values():
                 for metric in METRICS:
                     if not entry[metric]:
                         del entry[metric]
             evals.setdefault(folder.name, {})[bench.name] = {
                 "metrics": {k: metrics.get(k) for k in SCALARS} | {"ci95": metrics.get("ci95", {})},
-                "prompts": prompts,
+                **pack(prompts),
             }
     manifest = run / "manifest.json"
     stages = json.loads(manifest.read_text(encoding="utf-8")).get("stages", {}) if manifest.is_file() else {}
-    record = {"run": run.name, "judged_by": _commit(), "wall_s": {name: s.get("wall_s") for name, s in stages.items()},
-              "iterations": _iterations(run), "evals": evals}
-    out_root.mkdir(parents=True, exist_ok=True)
     path = out_root / f"{run.name}.json"
+    # the verdicts are the run's: collecting again (a new format, a later stage) keeps the first collect's commit
+    earlier = json.loads(path.read_text(encoding="utf-8")).get("judged_by") if path.is_file() else None
+    record = {"run": run.name, "judged_by": earlier or _commit(),
+              "wall_s": {name: s.get("wall_s") for name, s in stages.items()}, "iterations": _iterations(run),
+              "evals": evals}
+    out_root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def pack(prompts: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
+    """Per-prompt flags as one line per metric: each prompt's flags in the order of the sorted task ids ("." where
+    a prompt has none for that metric), with the ids' digest in place of the ids."""
+    ids = sorted(prompts)
+    digest = hashlib.sha256("\n".join(ids).encode("utf-8")).hexdigest()[:16]
+    return {"ids_sha256": digest, "prompts": len(ids),
+            "flags": {m: " ".join(prompts[i].get(m) or "." for i in ids) for m in METRICS}}
+
+
+def unpack(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """``pack``'s prompts again, keyed ``<digest>:<position>`` (the same prompt in every arm of the same set)."""
+    out: dict[str, dict[str, str]] = {f"{data['ids_sha256']}:{k}": {} for k in range(data["prompts"])}
+    for metric, line in data["flags"].items():
+        for key, flags in zip(out, line.split(" ") if line else [], strict=True):
+            if flags != ".":
+                out[key][metric] = flags
+    return out
 
 
 def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, str]:
@@ -154,7 +178,7 @@ def _iterations(run: Path) -> dict[str, Any]:
 
 
 def _commit() -> str | None:
-    """The treeplay commit collecting (and, when collected right after the run, judging) the results."""
+    """The treeplay commit collecting an arm's results first, right after its run: the one that judged them."""
     import subprocess
 
     try:
@@ -169,7 +193,13 @@ def _commit() -> str | None:
 
 
 def load(results: Path) -> dict[str, dict[str, Any]]:
-    return {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(results.glob("*.json"))}
+    """The collected arms, their packed verdicts unpacked (``prompts``: flags per prompt)."""
+    arms = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in sorted(results.glob("*.json"))}
+    for arm in arms.values():
+        for evals in arm["evals"].values():
+            for data in evals.values():
+                data["prompts"] = unpack(data)
+    return arms
 
 
 def final_eval(arm: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]]:

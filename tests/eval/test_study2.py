@@ -42,7 +42,8 @@ def test_pilot_measures_self_discordance_and_picks_the_samples_per_prompt(study2
     result = study2.pilot(base)
     assert result["prompts"] == 200 and result["self_discordance"] == 0.5 and result["noise_share_f"] == 1.0
     assert result["mde_4"] < result["mde_2"] and result["samples_per_prompt"] == 4  # 200 prompts: too few
-    (tmp_path / "study2-base.json").write_text(json.dumps(base))
+    packed = {**base, "evals": {"iter_0": {"set": {"metrics": {}, **study2.pack(prompts)}}}}
+    (tmp_path / "study2-base.json").write_text(json.dumps(packed))
     assert "self-discordance 50.0% -> f = 1.00" in study2.report(tmp_path)
 
 
