@@ -37,6 +37,7 @@ from treeplay.engine.stops import make_stop_rule
 from treeplay.engine.tokens import first_token_at, line_at, line_start, token_char_starts
 from treeplay.errors import DataError
 from treeplay.oracles.base import Program
+from treeplay.oracles.syntax import module_parses
 from treeplay.progress import OnProgress, StageProgress
 from treeplay.records import Branch, Finding, RiskNode, Task, Tree, append_jsonl, resume_jsonl
 
@@ -335,9 +336,7 @@ def grow_trees(tasks: Iterable[Task], nodes: Iterable[RiskNode], backend: Branch
     todo = [t for t in tasks if t.golden is not None and t.id not in done]
     stats = GrowStats(skipped=len(done))
     if params.stop == "statement":  # every local branch would carry the golden code's syntax error: none to judge
-        from treeplay.tree.pairs import golden_parses
-
-        broken = {t.id for t in todo if not golden_parses(t)}
+        broken = {t.id for t in todo if not module_parses(t.language, t.golden or "")}
         by_task = {task_id: [] if task_id in broken else found for task_id, found in by_task.items()}
         stats.golden_unparsable = len(broken)
     started = time.perf_counter()
@@ -400,15 +399,12 @@ def redraw_broken(plans: Sequence[TreePlan], decoded: Sequence[Sequence[Sequence
 def _parses(plan: TreePlan, node: int, sampled: Sampled, tokenizer: Any) -> bool:
     """Whether the program of a sample (golden prefix + branch + the golden code it rejoins) parses, checked in
     this process; a language without a parser here counts as parsing."""
-    from treeplay.oracles.base import as_module
-    from treeplay.oracles.syntax import program_parses
-
     (branch,) = _branches(plan, node, [sampled], tokenizer, None)
     golden = plan.parts.golden_text
     code = golden[:plan.placed[node].chars] + branch.text
     if branch.resume_chars is not None:
         code += golden[branch.resume_chars:]
-    return program_parses(plan.task.language, as_module(plan.task.language, code)) is not False
+    return module_parses(plan.task.language, code)
 
 
 def _chunks(tasks: Sequence[Task], by_task: Mapping[str, Sequence[RiskNode]],

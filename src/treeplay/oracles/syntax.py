@@ -21,6 +21,7 @@ from functools import cache
 from typing import Any
 
 from treeplay.errors import ToolMissingError
+from treeplay.oracles.base import as_module
 
 # treeplay language -> the module holding its grammar
 GRAMMARS = {"c": "tree_sitter_c", "cpp": "tree_sitter_cpp", "go": "tree_sitter_go", "java": "tree_sitter_java",
@@ -62,6 +63,12 @@ def program_parses(language: str, program: str) -> bool | None:
     if language not in GRAMMARS:
         return None
     return not parse_tree(language, program).root_node.has_error
+
+
+def module_parses(language: str, program: str) -> bool:
+    """``program_parses`` for the program as the analyzers read it (``base.as_module``: a Python method indented as
+    a whole is a module); a language without a parser here counts as parsing."""
+    return program_parses(language, as_module(language, program)) is not False
 
 
 def syntax_error(language: str, program: str) -> str | None:

@@ -119,11 +119,10 @@ def extract_pairs(trees: Sequence[Tree], tasks: Mapping[str, Task], *, mode: str
 def golden_parses(task: Task) -> bool:
     """Whether the task's golden program parses (in this process; a language without a parser here counts as
     parsing)."""
-    from treeplay.oracles.base import as_module
-    from treeplay.oracles.syntax import program_parses
+    from treeplay.oracles.syntax import module_parses
 
     assert task.golden is not None
-    return program_parses(task.language, as_module(task.language, task.golden)) is not False
+    return module_parses(task.language, task.golden)
 
 
 def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdict],
