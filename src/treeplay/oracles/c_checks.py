@@ -1,6 +1,6 @@
-"""What flawfinder cannot see in C and C++: printf-like wrapper functions, and exec calls of a fixed program.
+"""What flawfinder cannot see in C and C++: printf-like wrappers, constant formats, exec calls of a fixed program.
 
-flawfinder matches calls by name, one line at a time. Two of its verdicts need the code around the call:
+flawfinder matches calls by name, one line at a time. Three of its verdicts need the code around the call:
 
 - **Format wrappers** (CWE-134). ``void log_append(const char *fmt, ...)`` that hands ``fmt`` to ``vsnprintf`` is a
   printf-like function: the format string comes from its callers. flawfinder flags the ``vsnprintf`` line (a
@@ -25,7 +25,7 @@ scanning process and execute nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,17 +81,18 @@ class Report:
 
 
 def check(language: str, code: str) -> Report:
-    """Run both checks on a C or C++ program (a program with syntax errors is checked where it parses)."""
+    """Run the checks on a C or C++ program (a program with syntax errors is checked where it parses). Each
+    function's calls are listed once; the wrapper search passes over those lists."""
     root = syntax.parse_tree(language, code).root_node
-    functions = list(_functions(root))
+    functions = [(name, params, list(_calls(body)), varargs) for name, params, body, varargs in _functions(root)]
     formatters = dict(VA_FORMATTERS)
     wrappers: dict[str, Wrapper] = {}
     for _ in range(_MAX_DEPTH):
         grew = False
-        for name, params, body, takes_varargs in functions:
+        for name, params, calls, takes_varargs in functions:
             if name in wrappers or not takes_varargs:
                 continue
-            for _call, callee, args in _calls(body):
+            for _call, callee, args in calls:
                 index = formatters.get(callee)
                 if index is not None and index < len(args) and _text(args[index]) in params:
                     wrappers[name] = Wrapper(name, params.index(_text(args[index])))
@@ -103,9 +104,9 @@ def check(language: str, code: str) -> Report:
     defines = _string_macros(root)
     forwarded: set[int] = set()
     flagged: list[WrapperCall] = []
-    for name, params, body, _ in functions:
+    for name, params, calls, _ in functions:
         own = params[wrappers[name].format_index] if name in wrappers else None
-        for call, callee, args in _calls(body):
+        for call, callee, args in calls:
             index = formatters.get(callee)
             if index is None or index >= len(args):
                 continue
@@ -114,11 +115,12 @@ def check(language: str, code: str) -> Report:
                 forwarded.add(call.start_point[0] + 1)
             elif callee in wrappers and not _constant(argument, defines):
                 flagged.append(WrapperCall(call.start_point[0] + 1, callee, _text(argument)))
-    constant = frozenset(call.start_point[0] + 1 for call, callee, args in _calls(root)
+    every_call = list(_calls(root))
+    constant = frozenset(call.start_point[0] + 1 for call, callee, args in every_call
                          if callee in PRINTF_CALLS and PRINTF_CALLS[callee] < len(args)
                          and _constant(args[PRINTF_CALLS[callee]], defines))
     return Report(tuple(wrappers.values()), frozenset(forwarded), constant, tuple(flagged),
-                  frozenset(_fixed_execs(root)))
+                  frozenset(_fixed_execs(every_call)))
 
 
 def _functions(root: Any) -> Iterator[tuple[str, list[str], Any, bool]]:
@@ -212,9 +214,9 @@ def _constant(node: Any, macros: frozenset[str]) -> bool:
     return False
 
 
-def _fixed_execs(root: Any) -> Iterator[int]:
+def _fixed_execs(calls: Iterable[tuple[Any, str, list[Any]]]) -> Iterator[int]:
     """Lines of exec calls whose program is a string literal naming neither a shell nor a program runner."""
-    for call, callee, args in _calls(root):
+    for call, callee, args in calls:
         if callee not in EXEC_CALLS:
             continue
         index = 1 if callee.startswith("posix_spawn") else 0
