@@ -6,11 +6,10 @@ flawfinder writes ``CWE-119!/CWE-120`` (a general weakness, then the specific on
 in a list (``CWE-362, CWE-20``) the first. ``--neverignore`` makes ``/* Flawfinder: ignore */`` comments
 powerless, so generated code cannot silence the oracle.
 
-Two verdicts that need the code around a call come from ``treeplay.oracles.c_checks`` (tree-sitter): a
+The verdicts that need the code around a call come from ``treeplay.oracles.c_checks`` (tree-sitter): a
 printf-like wrapper's own ``vsnprintf(..., fmt, ap)`` and a format glued from macros and literals are not
-flagged, a call of the wrapper with a non-constant
-format is (rule ``treeplay-format-wrapper``, CWE-134, high, as flawfinder rates a non-constant ``printf``), and an
-exec of a literal program that is not a shell is low instead of high.
+flagged; a call of the wrapper with a non-constant format is (rule ``treeplay-format-wrapper``, CWE-134, high, as
+flawfinder rates a non-constant ``printf``); an exec of a literal program that is not a shell is low, not high.
 """
 
 from __future__ import annotations
