@@ -372,20 +372,22 @@ def redraw_broken(plans: Sequence[TreePlan], decoded: Sequence[Sequence[Sequence
     Round r draws the broken samples of a fork from that fork with the seed (seed, task, node, "redraw", r), so the
     result does not depend on how tasks were batched. The tokens of a replaced draw count in ``stats.tokens``."""
     out = [[list(samples) for samples in per_plan] for per_plan in decoded]
+    # the draws not known to parse yet, per (plan, node): only these are checked, and only new draws again
+    unchecked = {(p, node): list(range(len(samples))) for p, per_plan in enumerate(out)
+                 for node, samples in enumerate(per_plan)}
     for round_ in range(1, params.redraws + 1):
         todo: dict[int, list[tuple[BranchRequest, int, int, list[int]]]] = {}  # width -> requests and their slots
-        for p, plan in enumerate(plans):
-            for node, samples in enumerate(out[p]):
-                broken = [k for k, s in enumerate(samples) if not _parses(plan, node, s, tokenizer)]
-                if not broken:
-                    continue
-                fork = dataclasses.replace(plan.request.forks[node],
-                                           seed=derive_seed(params.seed, plan.task.id, node, "redraw", round_))
-                request = dataclasses.replace(plan.request, forks=(fork,),
-                                              sampling=dataclasses.replace(params.sampling, width=len(broken)))
-                todo.setdefault(len(broken), []).append((request, p, node, broken))
-        if not todo:
-            break
+        for (p, node), slots in unchecked.items():
+            plan = plans[p]
+            broken = [k for k in slots if not _parses(plan, node, out[p][node][k], tokenizer)]
+            if not broken:
+                continue
+            fork = dataclasses.replace(plan.request.forks[node],
+                                       seed=derive_seed(params.seed, plan.task.id, node, "redraw", round_))
+            request = dataclasses.replace(plan.request, forks=(fork,),
+                                          sampling=dataclasses.replace(params.sampling, width=len(broken)))
+            todo.setdefault(len(broken), []).append((request, p, node, broken))
+        unchecked = {(p, node): broken for group in todo.values() for _, p, node, broken in group}
         for group in todo.values():
             for (_, p, node, broken), redrawn in zip(group, _decode([g[0] for g in group], backend), strict=True):
                 for k, sample in zip(broken, redrawn[0], strict=True):
@@ -393,6 +395,8 @@ def redraw_broken(plans: Sequence[TreePlan], decoded: Sequence[Sequence[Sequence
                         stats.tokens += out[p][node][k].generated
                         stats.redrawn += 1
                     out[p][node][k] = sample
+        if not todo:
+            break
     return out
 
 
