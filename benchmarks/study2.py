@@ -121,8 +121,7 @@ def unpack(data: Mapping[str, Any]) -> dict[str, dict[str, str]]:
 def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, str]:
     """Per parsed candidate: "1" when the paper profile (CodeQL-compatible) does not flag it, "0" when it does;
     the scan eval already ran for spr@1[paper], so it comes from the finding cache."""
-    from treeplay.oracles.base import Program
-    from treeplay.oracles.profiles import get_profile, profile_scan
+    from treeplay.pipeline.evaluate import paper_flags
     from treeplay.records import Candidate, Task, load_jsonl
     from treeplay.runs import RunLayout
 
@@ -131,15 +130,9 @@ def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, s
         return {}
     tasks = {t.id: t for t in load_jsonl(tasks_file, Task)}
     code = {c.candidate_id: c for c in load_jsonl(bench / "generations.jsonl", Candidate)}
-    languages = get_profile("paper").languages
-    programs = []
-    for verdict in verdicts:
-        cand, task = code.get(verdict.candidate_id), tasks.get(verdict.task_id)
-        if cand is not None and task is not None and verdict.parsed and (languages is None
-                                                                         or task.language in languages):
-            programs.append(Program(verdict.candidate_id, task.language, task.prefix + cand.completion))
-    found = profile_scan(programs, "paper") if programs else {}
-    return {key: "0" if findings else "1" for key, findings in found.items()}
+    judged = [(code[v.candidate_id], v) for v in verdicts if v.candidate_id in code]
+    flags = paper_flags([c for c, _ in judged], [v for _, v in judged], tasks)
+    return {key: "0" if flagged else "1" for key, flagged in flags.items()}
 
 
 def _iterations(run: Path) -> dict[str, Any]:

@@ -89,27 +89,38 @@ def paper_spr(candidates: Sequence[Candidate], verdicts: Sequence[Verdict], task
     no static analysis or the profile covers none of the programs; the scan is cached like any other."""
     from treeplay.errors import ToolMissingError
     from treeplay.eval.metrics import wilson_interval
-    from treeplay.oracles.base import Program
-    from treeplay.oracles.profiles import get_profile, profile_scan
+    from treeplay.oracles.profiles import get_profile
 
-    paper = get_profile("paper")
-    programs = []
-    for cand, verdict in zip(candidates, verdicts, strict=True):
-        task = tasks.get(cand.task_id)
-        if task is not None and verdict.parsed and (paper.languages is None or task.language in paper.languages):
-            programs.append(Program(verdict.candidate_id, task.language, task.prefix + cand.completion))
-    if not programs or not score.analyzers:
+    if not score.analyzers:
         return {"spr@1[paper]": None}
     try:
-        found = profile_scan(programs, "paper")
+        flags = paper_flags(candidates, verdicts, tasks)
     except ToolMissingError as err:
         print(f"treeplay: spr@1[paper] not computed: {err} (fix: {err.fix})", file=sys.stderr)
         return {"spr@1[paper]": None}
-    flagged = sum(bool(findings) for findings in found.values())
-    interval = wilson_interval(len(programs) - flagged, len(programs))
-    return {"spr@1[paper]": 1 - flagged / len(programs),
-            "paper": {"parsed": len(programs), "flagged": flagged, "analyzers": list(paper.analyzers),
+    if not flags:
+        return {"spr@1[paper]": None}
+    flagged = sum(flags.values())
+    interval = wilson_interval(len(flags) - flagged, len(flags))
+    return {"spr@1[paper]": 1 - flagged / len(flags),
+            "paper": {"parsed": len(flags), "flagged": flagged, "analyzers": list(get_profile("paper").analyzers),
                       "ci95": list(interval) if interval else None}}
+
+
+def paper_flags(candidates: Sequence[Candidate], verdicts: Sequence[Verdict],
+                tasks: Mapping[str, Task]) -> dict[str, bool]:
+    """Per parsed candidate in the ``paper`` profile's languages (by candidate id): whether that profile flags it."""
+    from treeplay.oracles.base import Program
+    from treeplay.oracles.profiles import get_profile, profile_scan
+
+    languages = get_profile("paper").languages
+    programs = []
+    for cand, verdict in zip(candidates, verdicts, strict=True):
+        task = tasks.get(cand.task_id)
+        if task is not None and verdict.parsed and (languages is None or task.language in languages):
+            programs.append(Program(verdict.candidate_id, task.language, task.prefix + cand.completion))
+    found = profile_scan(programs, "paper") if programs else {}
+    return {key: bool(findings) for key, findings in found.items()}
 
 
 def _settings(ev: EvalConfig, score: ScoreConfig, prompt_format: str, benchmark: str,
