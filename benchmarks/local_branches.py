@@ -120,8 +120,8 @@ def main() -> None:
     target = ROOT / "benchmarks" / "results" / "local_branches.json"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
-    local = [m for m in args.modes if m.startswith("statement")][-1:] or args.modes[-1:]
-    parsed = [summary[s][local[0]]["parse"]["share"] for s in args.sets]
+    local = next((m for m in reversed(args.modes) if m.startswith("statement")), args.modes[-1])
+    parsed = [summary[s][local]["parse"]["share"] for s in args.sets]
     parts = " ".join(f"{s}_{m}_parse={summary[s][m]['parse']['share']}" for s in args.sets for m in args.modes)
     print(f"RESULT local_branches ratio={min(parsed):.3f} {parts}")
 
