@@ -20,7 +20,8 @@ and a digest of those ids, so that only prompts of the same set pair up across a
   shares of secure samples; its mean with a 95% interval, the paired t-test (``scipy.stats.ttest_rel``) and,
   as a robustness check, the Wilcoxon signed-rank test;
 - the secondary comparisons (every arm against the base model and against SFT, per metric), with Holm-adjusted
-  p-values (``statsmodels.stats.multitest.multipletests``) and their number.
+  p-values (``statsmodels.stats.multitest.multipletests``) and their number;
+- the per-iteration curves (every arm's pooled figures after each iteration) and what each arm's trees held.
 
 The last line is ``RESULT study2 ...`` with the primary effect and p-value when both arms are there.
 """
@@ -279,8 +280,29 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
     return primary, rows
 
 
+def curves(arms: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Per arm and evaluated iteration, the pooled figures: strict secure@1, func-sec@1 (sets with tests), SPR@1
+    of both profiles (parsed samples), and the share of samples that parse; each a share of samples."""
+    rows = []
+    for name, arm in arms.items():
+        for iteration in sorted(arm["evals"], key=lambda it: int(it.split("_")[1])):
+            evals = arm["evals"][iteration]
+            row: dict[str, Any] = {"arm": name, "iteration": int(iteration.split("_")[1])}
+            for metric in METRICS:
+                samples = [f for flags in pooled(evals, metric).values() for f in flags]
+                row[metric] = sum(samples) / len(samples) if samples else None
+            spr = [c for data in evals.values() for entry in data["prompts"].values() for c in entry.get("spr", "")]
+            row["parsed"] = sum(c != "-" for c in spr) / len(spr) if spr else None
+            rows.append(row)
+    return rows
+
+
 def _pts(value: float) -> str:
     return f"{100 * value:+.1f}"
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
 def report(results: Path = RESULTS) -> str:
@@ -310,6 +332,12 @@ def report(results: Path = RESULTS) -> str:
                          f"{100 * r['second']:.1f}% | {_pts(r['effect'])} | {_pts(low)} to {_pts(high)} | "
                          f"{r['p']:.3g} | {r['p_holm']:.3g} |")
         lines.append("")
+    lines += ["Per-iteration curves (pooled over every set; a share of samples):", "",
+              "| arm | iteration | secure@1 | func-sec@1 | SPR@1 | SPR@1 [paper] | parsed |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    lines += [f"| {r['arm']} | {r['iteration']} | {_pct(r['secure'])} | {_pct(r['func_sec'])} | {_pct(r['spr'])} | "
+              f"{_pct(r['spr_paper'])} | {_pct(r['parsed'])} |" for r in curves(arms)]
+    lines.append("")
     for name, arm in arms.items():
         lines.append(f"{name}: wall time per stage (s): " + ", ".join(
             f"{stage} {seconds:.0f}" for stage, seconds in arm["wall_s"].items() if seconds is not None))

@@ -53,3 +53,26 @@ def test_pooled_flags_leave_out_unparsed_samples_and_split_seen_from_unseen_sets
     assert study2.pooled(evals, "spr") == {"securityeval/a": [1], "sec-eval-not-trained/c": [1, 0]}
     assert study2.pooled(evals, "secure", "unseen") == {"sec-eval-not-trained/c": [1, 1]}
     assert set(study2.pooled(evals, "secure", "seen")) == {"securityeval/a", "securityeval/b"}
+
+
+def test_curves_pool_every_set_per_iteration_and_count_unparsed_samples(study2, tmp_path):
+    def arm(evals):
+        return {"run": "x", "wall_s": {}, "evals": {it: {name: {"metrics": {}, **study2.pack(prompts)}
+                                                           for name, prompts in sets.items()}
+                                                      for it, sets in evals.items()}}
+
+    sft = arm({"iter_1": {"securityeval": {"a": {"secure": "10", "spr": "1-"}, "b": {"secure": "00", "spr": "--"}},
+                          "seccodeplt-dev-seen": {"c": {"secure": "11", "func_sec": "01", "spr": "11",
+                                                        "spr_paper": "11"}}}})
+    tsp = arm({"iter_1": {"securityeval": {"a": {"secure": "00", "spr": "00"}}},
+               "iter_2": {"securityeval": {"a": {"secure": "11", "spr": "11"}}}})
+    for name, data in {"study2-sft": sft, "study2-tsp-local": tsp}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    rows = study2.curves(study2.load(tmp_path))
+    assert [(r["arm"], r["iteration"]) for r in rows] == [("study2-sft", 1), ("study2-tsp-local", 1),
+                                                          ("study2-tsp-local", 2)]
+    # sft: 3 of 6 samples secure, 1 of 2 functional and secure, 3 of 3 parsed samples unflagged, 3 of 6 parsed
+    assert (rows[0]["secure"], rows[0]["func_sec"], rows[0]["spr"], rows[0]["parsed"]) == (0.5, 0.5, 1.0, 0.5)
+    assert rows[0]["spr_paper"] == 1.0 and rows[1]["spr_paper"] is None
+    assert (rows[1]["secure"], rows[2]["secure"]) == (0.0, 1.0)
+    assert "| study2-tsp-local | 2 | 100.0% | n/a | 100.0% | n/a | 100.0% |" in study2.report(tmp_path)
