@@ -104,3 +104,15 @@ def test_new_languages_are_judged_by_semgrep(found):
         tools = {t for key, findings in found.items() if key.startswith(f"{lang}/")
                  for f in findings for t in f.tool.split("+")}
         assert "semgrep" in tools, lang
+
+
+def test_ruby_rules_spare_integers_table_names_and_the_apps_own_files_only(found):
+    """The secure snippets' ``#{id.to_i}``, ``#{quoted_table_name}`` and literal-path ``YAML.load_file`` pass
+    (test above); the same calls beside one raw value, or on a caller's path, are still flagged."""
+    def lines(cwe: str, rule: str) -> set[str]:
+        text = (FIXTURES / "ruby" / f"{cwe}_vulnerable.rb").read_text(encoding="utf-8").splitlines()
+        return {text[f.line - 1].strip() for f in found[f"ruby/{cwe}_vulnerable.rb"] if rule in f.rule.split("+")}
+
+    sql = lines("CWE-89", "treeplay-rb-sql-interpolated")
+    assert any(line.startswith("find_by_sql(") for line in sql), sql
+    assert "YAML.load_file(filename)" in lines("CWE-502", "treeplay-rb-unsafe-deserialization")
