@@ -116,3 +116,11 @@ def test_ruby_rules_spare_integers_table_names_and_the_apps_own_files_only(found
     sql = lines("CWE-89", "treeplay-rb-sql-interpolated")
     assert any(line.startswith("find_by_sql(") for line in sql), sql
     assert "YAML.load_file(filename)" in lines("CWE-502", "treeplay-rb-unsafe-deserialization")
+
+
+def test_java_path_check_through_to_path_normalize_sanitizes_only_when_normalized(found):
+    text = (FIXTURES / "java" / "CWE-22_vulnerable.java").read_text(encoding="utf-8").splitlines()
+    flagged = {text[f.line - 1].strip() for f in found["java/CWE-22_vulnerable.java"]
+               if "treeplay-java-path-from-caller-unchecked" in f.rule.split("+")}
+    # without normalize() the check is fooled by "a/../../x"; with it (the secure snippet) nothing is flagged
+    assert "try (FileOutputStream out = new FileOutputStream(target)) {" in flagged, flagged
