@@ -148,6 +148,7 @@ def _iterations(run: Path) -> dict[str, Any]:
     layout = RunLayout(run)
     config = yaml.safe_load(layout.config.read_text(encoding="utf-8")) if layout.config.is_file() else {}
     mode = (config.get("pairs") or {}).get("mode", "paper")
+    inherited = (config.get("pairs") or {}).get("inherited_findings", "count")
     out: dict[str, Any] = {}
     for t, folder in iteration_dirs(run).items():
         entry: dict[str, Any] = {}
@@ -165,7 +166,7 @@ def _iterations(run: Path) -> dict[str, Any]:
                 verdicts = {v.candidate_id: v for v in load_jsonl(layout.verdicts(t), Verdict)}
             if mode == "paper" or verdicts is not None:
                 tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
-                result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts)
+                result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts, inherited=inherited)
                 entry["pairs"] = {"counts": dict(result.counts), "by_reason": dict(result.by_reason)}
         out[folder.name] = entry
     return out

@@ -303,6 +303,29 @@ def test_study_configs_select_the_documented_subsets(shared_data, tmp_path, row,
 # ------------------------------------------------------------------------------------ score stage settings
 
 
+def test_ignoring_inherited_findings_scores_the_golden_programs_and_pairs_against_them(tmp_path, monkeypatch):
+    import treeplay.oracles.verdict as verdict_module
+    from tests.tree.fixtures import TASK, make_tree
+    from treeplay.records import Verdict
+    from treeplay.selfplay import execute, stage_runner
+
+    write_jsonl(tmp_path / "t.jsonl", [TASK])
+    run = tmp_path / "run"
+    config = load_config(None, [f"tasks={tmp_path / 't.jsonl'}", "train.method=tsp", "pairs.mode=verified",
+                                "pairs.inherited_findings=ignore", "iterations=1", "eval.base=false"])
+    prepare(config, run)
+    write_jsonl(run / "iter_1" / "trees.jsonl", [make_tree()])
+    monkeypatch.setattr(verdict_module, "score_candidates", lambda tasks, candidates, **kw: [
+        kw["on_verdict"](v) or v for v in (Verdict(c.candidate_id, c.task_id, parsed=True) for c in candidates)])
+    steps = {s.name: s for s in plan(config, run)}
+    assert "--golden" in steps["iter_1/score"].argv
+    execute([steps["iter_1/score"], steps["iter_1/pairs"]], run, stage_runner, log=lambda _: None)
+    scored = {v.candidate_id for v in load_jsonl(run / "iter_1" / "verdicts.jsonl", Verdict)}
+    assert "t/golden" in scored and len(scored) == 7
+    # the pairs stage found the golden verdict it compares with (without it, a DataError names the fix)
+    assert (run / "iter_1" / "pairs.jsonl").is_file()
+
+
 @pytest.mark.parametrize("run_tests", [True, False])
 def test_a_selfplay_runs_score_stage_honours_every_score_key(tmp_path, monkeypatch, run_tests):
     """score.analyzers, severity, run_tests, timeout, workers and unsafe_no_sandbox reach the scoring of a

@@ -92,6 +92,9 @@ class ScoreConfig:
 @dataclass(frozen=True)
 class PairsConfig:
     mode: str = "paper"  # paper (every branch rejected) | verified (oracle-labelled branches)
+    # verified mode: count | ignore the findings (and failed tests) a branch's program shares with its golden
+    # program, which it did not write (the golden code around a local branch, a weakness the golden code keeps)
+    inherited_findings: str = "count"
     export_trl: bool = True
 
 

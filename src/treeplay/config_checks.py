@@ -114,9 +114,12 @@ def _score_checks(s: Any) -> Iterator[Check]:
 
 
 def _pairs_checks(p: Any) -> Iterator[Check]:
-    from treeplay.tree.pairs import MODES
+    from treeplay.tree.pairs import INHERITED, MODES
 
     yield ("pairs.mode", p.mode in MODES, " | ".join(MODES))
+    yield ("pairs.inherited_findings", p.inherited_findings in INHERITED, " | ".join(INHERITED))
+    yield ("pairs.inherited_findings", p.inherited_findings == "count" or p.mode == "verified",
+           "count unless pairs.mode is verified (paper mode judges no branch)")
 
 
 def _train_checks(t: Any) -> Iterator[Check]:

@@ -76,8 +76,9 @@ def plan(config: Any, run: Path) -> list[Step]:
             verdicts = None
             if config.pairs.mode == "verified":
                 verdicts = layout.verdicts(t)
+                golden = ("--golden",) if config.pairs.inherited_findings == "ignore" else ()
                 steps.append(Step(f"iter_{t}/score", ("score", tasks, "--trees", str(trees), "-o", str(verdicts),
-                                                      "--config", cfg), (verdicts,),
+                                                      "--config", cfg, *golden), (verdicts,),
                                   call=partial(_score_stage, config, layout, t)))
                 pair_args += ["--verdicts", str(verdicts)]
             steps.append(Step(f"iter_{t}/pairs", tuple(pair_args), (pairs,),
@@ -117,7 +118,7 @@ def _score_stage(config: Any, layout: RunLayout, t: int) -> None:
     from treeplay.oracles.scoring import score
 
     print(score(layout.tasks, layout.verdicts(t), settings=config.score, trees=layout.trees(t),
-                progress=sys.stderr.isatty()).message())
+                progress=sys.stderr.isatty(), golden=config.pairs.inherited_findings == "ignore").message())
 
 
 def _pairs_stage(config: Any, layout: RunLayout, t: int, verdicts: Path | None) -> None:

@@ -8,8 +8,9 @@ import json
 import pytest
 
 from treeplay.errors import DataError
-from treeplay.records import Branch, PreferencePair, RiskNode, Verdict, load_jsonl
-from treeplay.tree.pairs import classify, extract_pairs, trl_path, trl_rows, write_pairs
+from treeplay.records import Branch, Finding, PreferencePair, RiskNode, Verdict, load_jsonl
+from treeplay.tree.leaves import leaves
+from treeplay.tree.pairs import classify, extract_pairs, own_verdict, trl_path, trl_rows, write_pairs
 
 from .fixtures import GOLDEN, NODE_CHARS, PROMPT_TEXT, TASK, VERDICTS, finding, ids, make_tree
 
@@ -188,3 +189,52 @@ def test_pairs_of_a_tree_grown_by_the_engine_decode_to_prompt_plus_golden():
         assert decode(shared) == pair.prompt + pair.prefix and pair.prefix.startswith(task.prefix)
         assert decode(shared + pair.chosen_token_ids) == pair.prompt + task.golden
         assert pair.rejected_token_ids == by_id[pair.rejected_id].token_ids
+
+
+KEPT = Finding(tool="fake", rule="weak", cwe="CWE-327", line=3, severity="medium", message="kept by the fix")
+
+
+def test_what_a_branch_shares_with_its_golden_program_does_not_count_against_it_when_ignored():
+    # the golden program keeps a weakness on its line 3 and fails its security test
+    golden = Verdict("t/golden", "t", parsed=True, findings=(KEPT,), functional=True, secure_tests=False)
+    verdicts = {**VERDICTS, "t/golden": golden,
+                # the secure alternative rewrote line 2 only: its line 3 is the golden one, weakness and all
+                "t/n0/b2": dataclasses.replace(VERDICTS["t/n0/b2"], findings=(KEPT,))}
+    counted = extract_pairs([make_tree()], TASKS, mode="verified", verdicts=verdicts)
+    ignored = extract_pairs([make_tree()], TASKS, mode="verified", verdicts=verdicts, inherited="ignore")
+    c, i = counted.counts, ignored.counts
+    assert (c["secure"], c["vulnerable"], c["broken"], c["inherited"]) == (0, 3, 1, 0)
+    # n0/b2 loses the golden line's finding, n1/b0 the security test the golden program fails too; n0/b0's
+    # unescaped line 2 is its own
+    assert (i["secure"], i["vulnerable"], i["broken"], i["inherited"]) == (2, 1, 1, 2)
+    got = sorted((p.chosen_id, p.rejected_id, p.reason) for p in ignored.pairs)
+    assert got == [("golden", "t/n0/b0", "golden>vulnerable"), ("golden", "t/n0/b3", "golden>broken"),
+                   ("t/n0/b2", "t/n0/b0", "secure_branch>vulnerable"), ("t/n0/b2", "t/n0/b3", "secure_branch>broken")]
+
+
+def test_own_verdict_matches_findings_by_line_text_and_as_often_as_the_golden_program_has_them():
+    golden = Verdict("t/golden", "t", parsed=True, findings=(KEPT,), functional=False)
+    moved = "# a comment line\n" + GOLDEN  # the same line one line further down is the same finding
+    shifted = dataclasses.replace(KEPT, line=4)
+    twice = Verdict("b", "t", parsed=True, findings=(shifted, shifted), functional=False)
+    own = own_verdict(twice, moved, golden, GOLDEN)
+    assert own.findings == (shifted,) and own.functional is None  # one copy is the golden's; its failure too
+    other_line = Verdict("b", "t", parsed=True, findings=(dataclasses.replace(KEPT, line=2),), functional=True)
+    assert own_verdict(other_line, GOLDEN, golden, GOLDEN).findings == other_line.findings
+    other_rule = Verdict("b", "t", parsed=True, findings=(dataclasses.replace(KEPT, rule="weaker"),))
+    assert own_verdict(other_rule, GOLDEN, golden, GOLDEN).findings == other_rule.findings
+
+
+def test_ignoring_inherited_findings_needs_the_golden_verdict_and_a_known_setting():
+    with pytest.raises(DataError, match="golden program of task 't'") as err:
+        extract_pairs([make_tree()], TASKS, mode="verified", verdicts=VERDICTS, inherited="ignore")
+    assert "--golden" in err.value.fix
+    with pytest.raises(ValueError, match="inherited"):
+        extract_pairs([make_tree()], TASKS, mode="verified", verdicts=VERDICTS, inherited="some")
+
+
+def test_leaves_with_golden_add_each_tasks_golden_program_once():
+    candidates = leaves([make_tree(), make_tree()], TASKS, golden=True)
+    golden = [c for c in candidates if c.candidate_id == "t/golden"]
+    assert len(golden) == 1 and TASK.prefix + golden[0].completion == GOLDEN
+    assert len(candidates) == 2 * 6 + 1 and "t/golden" not in {c.candidate_id for c in leaves([make_tree()], TASKS)}

@@ -46,7 +46,7 @@ class ScoreResult:
 
 def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, trees: Path | None = None,
           candidates: Path | None = None, runner_timeouts: bool = False, progress: bool = False,
-          on_progress: OnProgress | None = None) -> ScoreResult:
+          on_progress: OnProgress | None = None, golden: bool = False) -> ScoreResult:
     """Judge candidates (``candidates``, a JSONL file) or the branches of ``trees`` against ``tasks`` and append
     one Verdict per candidate to ``output``; those already there are skipped, so a re-run never duplicates one.
 
@@ -54,7 +54,8 @@ def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, tre
     whether tests run, the workers, the sandbox and the time limit of one program's tests (``settings.timeout``;
     with ``runner_timeouts``, each test runner's own limit instead, as ``treeplay score`` without a config does).
     ``progress``: a bar on stderr; ``on_progress``: called with ("score", verdicts written, candidates to judge)
-    (``treeplay.progress``)."""
+    (``treeplay.progress``). ``golden`` (with ``trees``): each tree's golden program is judged too, as candidate
+    ``<task_id>/golden``; verified pairs with ``pairs.inherited_findings=ignore`` compare its branches with it."""
     settings = ScoreConfig() if settings is None else settings
     by_id = load_tasks(tasks)
     if (candidates is None) == (trees is None):
@@ -63,8 +64,10 @@ def score(tasks: Path, output: Path, *, settings: ScoreConfig | None = None, tre
         from treeplay.records import Tree
         from treeplay.tree.leaves import leaves
 
-        todo_all = leaves(load_jsonl(trees, Tree), by_id)
+        todo_all = leaves(load_jsonl(trees, Tree), by_id, golden=golden)
     else:
+        if golden:
+            raise UsageError("--golden scores the golden programs of trees", fix="add --trees TREES, or drop --golden")
         todo_all = load_candidates(candidates)  # type: ignore[arg-type]
     check_tasks(todo_all, by_id, candidates or trees)  # type: ignore[arg-type]
     from treeplay.oracles.verdict import is_functional, is_secure

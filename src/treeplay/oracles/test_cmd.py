@@ -71,6 +71,9 @@ def add_score_parser(subparsers: argparse._SubParsersAction) -> argparse.Argumen
     p.add_argument("--trees", type=Path, metavar="TREES",
                    help="score the leaves (branches) of a trees.jsonl instead of a candidates file; candidate ids "
                         "are <task_id>/n<node>/b<branch>, as `treeplay pairs --mode verified` expects")
+    p.add_argument("--golden", action="store_true",
+                   help="with --trees: judge each tree's golden program too (candidate id <task_id>/golden), which "
+                        "`treeplay pairs --mode verified` needs with pairs.inherited_findings=ignore")
     p.add_argument("-o", "--output", type=output_file("-o"), required=True,
                    help="verdicts.jsonl to write (appended, resumable)")
     p.add_argument("--analyzers", nargs="+", metavar="NAME",
@@ -141,7 +144,7 @@ def run_score_command(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
     runner_timeouts = args.timeout is None and args.config is None and not args.overrides
     result = score(args.tasks, args.output, settings=settings, trees=args.trees, candidates=args.candidates,
-                   runner_timeouts=runner_timeouts, progress=sys.stderr.isatty())
+                   runner_timeouts=runner_timeouts, progress=sys.stderr.isatty(), golden=args.golden)
     print(result.message())
     return 0
 

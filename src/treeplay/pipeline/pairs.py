@@ -60,6 +60,6 @@ def make_pairs(trees: Path, tasks: Path, output: Path, *, settings: PairsConfig 
     labels = None
     if verdicts is not None:
         labels = {v.candidate_id: v for v in load_jsonl(verdicts, Verdict)}  # a re-score: the last wins
-    result = extract_pairs(loaded, by_id, mode=mode, verdicts=labels)
+    result = extract_pairs(loaded, by_id, mode=mode, verdicts=labels, inherited=settings.inherited_findings)
     trl = write_pairs(output, result.pairs, export_trl=settings.export_trl)
     return MadePairs(output, mode, result, trl)

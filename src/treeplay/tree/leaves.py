@@ -142,6 +142,21 @@ def tree_leaves(tree: Tree, task: Task) -> list[Candidate]:
             for leaf in place_branches(tree, task)]
 
 
-def leaves(trees: Sequence[Tree], tasks: Mapping[str, Task]) -> list[Candidate]:
-    """The leaves of all trees, ready for ``treeplay.oracles.verdict.score_candidates``."""
-    return [leaf for tree in trees for leaf in tree_leaves(tree, task_of(tasks, tree))]
+def leaves(trees: Sequence[Tree], tasks: Mapping[str, Task], *, golden: bool = False) -> list[Candidate]:
+    """The leaves of all trees, ready for ``treeplay.oracles.verdict.score_candidates``; with ``golden``, each
+    tree's golden program too (``golden_id``), once per task, after its tree's leaves."""
+    out: list[Candidate] = []
+    seen: set[str] = set()
+    for tree in trees:
+        task = task_of(tasks, tree)
+        out += tree_leaves(tree, task)
+        if golden and task.id not in seen:
+            seen.add(task.id)
+            out.append(Candidate(task_id=task.id, completion=(task.golden or "")[len(task.prefix):],
+                                 candidate_id=golden_id(task.id)))
+    return out
+
+
+def golden_id(task_id: str) -> str:
+    """``<task_id>/golden``: the candidate id of a task's golden program among its trees' leaves."""
+    return f"{task_id}/golden"

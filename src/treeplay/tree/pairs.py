@@ -23,7 +23,12 @@ Tree layout (``treeplay grow``): ``prompt_token_ids`` + ``golden_token_ids`` is 
   the golden path's part, chosen or rejected by the parent's verdict. A task whose golden program does not parse
   (SafeCoder's Python 2 records) has nothing to verify against: every branch of it shares the golden code's
   syntax error, and its golden path would be chosen over code no more broken than itself. Its branches are
-  skipped and counted as ``golden_unparsable``.
+  skipped and counted as ``golden_unparsable``. With ``inherited="ignore"`` (``pairs.inherited_findings``) a
+  branch is judged on what it wrote: a finding its golden program has too (same tool, rule and source line) and
+  a test the golden program fails as well do not count against it. Without that, the golden code around a local
+  branch, or a weakness the golden code itself keeps, makes every branch of the task "vulnerable", and its pairs
+  teach nothing about the branch. Such branches are counted as ``inherited`` (whatever label they get instead);
+  the golden verdicts come from ``treeplay score --trees --golden``.
 
 Local branches (``grow.stop=statement``) rewrite one statement and rejoin the golden code after it: chosen = the
 golden statement + the golden rest, rejected = the branch's statement + the same golden rest, both after the
@@ -42,15 +47,27 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from treeplay.errors import DataError
 from treeplay.records import PreferencePair, Task, Tree, Verdict, atomic_writer, write_jsonl
 from treeplay.tree.golden import golden_continuation, is_identical
-from treeplay.tree.leaves import Fork, Leaf, golden_statement, node_prefix, place_branches, suffix, task_of
+from treeplay.tree.leaves import (
+    Fork,
+    Leaf,
+    golden_id,
+    golden_statement,
+    node_prefix,
+    place_branches,
+    program,
+    suffix,
+    task_of,
+)
 
 MODES = ("paper", "verified")
 COUNT_KEYS = ("trees", "branches", "pairs", "rejected", "secure", "vulnerable", "broken", "identical", "unscored",
-              "deep_skipped", "golden_unparsable")
+              "deep_skipped", "golden_unparsable", "inherited")
+INHERITED = ("count", "ignore")
 
 
 @dataclass(frozen=True)
@@ -60,7 +77,9 @@ class PairsResult:
     ``counts``: ``trees``, ``branches`` (seen), ``pairs``, ``rejected`` (paths used as rejected),
     ``secure`` / ``vulnerable`` / ``broken`` (verdicts, verified mode), ``identical`` (equal to the golden
     continuation), ``unscored`` (no verdict), ``deep_skipped`` (branches of branches, paper mode),
-    ``golden_unparsable`` (verified mode: branches of a task whose golden program does not parse, skipped).
+    ``golden_unparsable`` (verified mode: branches of a task whose golden program does not parse, skipped),
+    ``inherited`` (verified mode, ``inherited="ignore"``: branches labelled otherwise than their whole verdict
+    says, because what made them vulnerable or broken is in the golden program too).
     ``by_reason``: pairs per reason.
     """
 
@@ -95,10 +114,13 @@ def _branch_path(tree: Tree, task: Task, leaf: Leaf) -> _Path:
 
 
 def extract_pairs(trees: Sequence[Tree], tasks: Mapping[str, Task], *, mode: str = "paper",
-                  verdicts: Mapping[str, Verdict] | None = None) -> PairsResult:
-    """Pairs of all trees; ``verdicts`` (by candidate id) are required in verified mode."""
+                  verdicts: Mapping[str, Verdict] | None = None, inherited: str = "count") -> PairsResult:
+    """Pairs of all trees; ``verdicts`` (by candidate id) are required in verified mode, and with ``inherited``
+    "ignore" they include each task's golden program (``leaves.golden_id``)."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if inherited not in INHERITED:
+        raise ValueError(f"inherited must be one of {INHERITED}, got {inherited!r}")
     if mode == "verified" and verdicts is None:
         raise ValueError("verified mode needs verdicts (from treeplay score on the trees' leaves)")
     counts: Counter[str] = Counter({k: 0 for k in COUNT_KEYS})
@@ -110,7 +132,15 @@ def extract_pairs(trees: Sequence[Tree], tasks: Mapping[str, Task], *, mode: str
             counts["branches"] += len(tree.branches)
             counts["golden_unparsable"] += len(tree.branches)
             continue
-        pairs.extend(_tree_pairs(tree, task, mode, verdicts or {}, counts))
+        golden = None
+        if mode == "verified" and inherited == "ignore":
+            golden = (verdicts or {}).get(golden_id(task.id))
+            if golden is None:
+                raise DataError(f"no verdict for the golden program of task {task.id!r}, which "
+                                "pairs.inherited_findings=ignore compares its branches with",
+                                fix="score the trees with their golden programs (treeplay score --trees TREES "
+                                    "--golden), or set pairs.inherited_findings=count")
+        pairs.extend(_tree_pairs(tree, task, mode, verdicts or {}, counts, golden))
     counts["pairs"] = len(pairs)
     by_reason = Counter(p.reason for p in pairs)
     return PairsResult(pairs=tuple(pairs), counts=dict(counts), by_reason=dict(sorted(by_reason.items())))
@@ -125,8 +155,8 @@ def golden_parses(task: Task) -> bool:
     return module_parses(task.language, task.golden)
 
 
-def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdict],
-                counts: Counter[str]) -> list[PreferencePair]:
+def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdict], counts: Counter[str],
+                golden: Verdict | None = None) -> list[PreferencePair]:
     """Pairs of one tree, fork by fork: every chosen path of a fork against every rejected one."""
     placed = place_branches(tree, task)
     labels: dict[int, str] = {}  # branch index -> paper: branch; verified: secure/vulnerable/broken/identical/...
@@ -150,7 +180,12 @@ def _tree_pairs(tree: Tree, task: Task, mode: str, verdicts: Mapping[str, Verdic
         elif identical:
             labels[leaf.index] = "identical"
         else:
-            labels[leaf.index] = _judge(verdicts.get(leaf.id), counts)
+            verdict = verdicts.get(leaf.id)
+            if golden is not None and verdict is not None:
+                own = own_verdict(verdict, program(leaf, task), golden, task.golden or "")
+                counts["inherited"] += classify(own) != classify(verdict)
+                verdict = own
+            labels[leaf.index] = _judge(verdict, counts)
             if labels[leaf.index] in ("vulnerable", "broken"):
                 rejected.append(dataclasses.replace(path, kind=labels[leaf.index]))
             elif labels[leaf.index] == "secure":
@@ -214,6 +249,28 @@ def classify(verdict: Verdict) -> str:
     if verdict.findings or verdict.secure_tests is False:
         return "vulnerable"
     return "broken" if verdict.functional is False else "secure"
+
+
+def own_verdict(verdict: Verdict, code: str, golden: Verdict, golden_code: str) -> Verdict:
+    """``verdict`` (of the program ``code``) without what it shares with the golden program's: each finding the
+    golden program has too (same tool, rule and stripped source line; as many times as the golden one has it), and
+    a failed functional or security test that the golden program fails as well (then "no such test")."""
+    def key(finding: Any, lines: Sequence[str]) -> tuple[str, str, str]:
+        text = lines[finding.line - 1].strip() if 0 < finding.line <= len(lines) else ""
+        return finding.tool, finding.rule, text
+
+    golden_lines, lines = golden_code.splitlines(), code.splitlines()
+    left = Counter(key(f, golden_lines) for f in golden.findings)
+    own = []
+    for finding in verdict.findings:
+        k = key(finding, lines)
+        if left[k]:
+            left[k] -= 1
+        else:
+            own.append(finding)
+    functional = None if verdict.functional is False and golden.functional is False else verdict.functional
+    secure_tests = None if verdict.secure_tests is False and golden.secure_tests is False else verdict.secure_tests
+    return dataclasses.replace(verdict, findings=tuple(own), functional=functional, secure_tests=secure_tests)
 
 
 def _pair(tree: Tree, task: Task, leaf: Leaf, chosen: _Path, rejected: _Path, mode: str) -> PreferencePair:

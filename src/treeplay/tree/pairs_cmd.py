@@ -16,6 +16,8 @@ modes:
   paper     every branch is rejected against the golden path from its node on (the paper; no oracle)
   verified  branches judged by `treeplay score`: secure and functional ones become extra chosen paths,
             vulnerable or broken ones are rejected, copies of the golden code are dropped, unscored skipped
+            (pairs.inherited_findings=ignore: a finding or failed test the branch shares with its golden
+            program does not count against it; score the trees with `treeplay score --trees T --golden`)
 Besides pairs.jsonl, pairs.trl.jsonl holds TRL's {"prompt", "chosen", "rejected"} (pairs.export_trl).
 
 examples:
