@@ -138,11 +138,14 @@ def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, s
 
 def _iterations(run: Path) -> dict[str, Any]:
     """Per training iteration: what training read (trainer_state.json) and, for tree methods, what the trees held
-    (branches, tokens generated, branch labels and pairs per reason, recomputed from trees and verdicts)."""
+    (branches, those whose program parses, tokens generated, branch labels and pairs per reason, recomputed from
+    trees and verdicts)."""
     import yaml
 
+    from treeplay.oracles.syntax import module_parses
     from treeplay.records import Task, Tree, Verdict, load_jsonl
     from treeplay.runs import RunLayout, iteration_dirs
+    from treeplay.tree.leaves import leaves
     from treeplay.tree.pairs import extract_pairs
 
     layout = RunLayout(run)
@@ -159,13 +162,16 @@ def _iterations(run: Path) -> dict[str, Any]:
                                                          "fit", "peak_memory_mb", "finished")}
         if layout.trees(t).is_file():
             trees = load_jsonl(layout.trees(t), Tree)
+            tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
+            parsed = sum(module_parses(tasks[c.task_id].language, tasks[c.task_id].prefix + c.completion)
+                         for c in leaves(trees, tasks))
             entry["trees"] = {"trees": len(trees), "branches": sum(len(tr.branches) for tr in trees),
+                              "parsed": parsed,
                               "tokens_generated": sum(len(b.token_ids) for tr in trees for b in tr.branches)}
             verdicts = None
             if mode == "verified" and layout.verdicts(t).is_file():
                 verdicts = {v.candidate_id: v for v in load_jsonl(layout.verdicts(t), Verdict)}
             if mode == "paper" or verdicts is not None:
-                tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
                 result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts, inherited=inherited)
                 entry["pairs"] = {"counts": dict(result.counts), "by_reason": dict(result.by_reason)}
         out[folder.name] = entry
@@ -345,8 +351,9 @@ def report(results: Path = RESULTS) -> str:
         for iteration, entry in arm.get("iterations", {}).items():
             parts = []
             if "trees" in entry:
-                parts.append(f"{entry['trees']['branches']} branches, {entry['trees']['tokens_generated']} tokens "
-                             "generated")
+                held = entry["trees"]
+                parsed = f" ({held['parsed']} parse)" if "parsed" in held else ""
+                parts.append(f"{held['branches']} branches{parsed}, {held['tokens_generated']} tokens in them")
             if "pairs" in entry:
                 c = entry["pairs"]["counts"]
                 parts.append("branches " + " / ".join(f"{k} {c.get(k, 0)}" for k in (

@@ -76,3 +76,21 @@ def test_curves_pool_every_set_per_iteration_and_count_unparsed_samples(study2, 
     assert rows[0]["spr_paper"] == 1.0 and rows[1]["spr_paper"] is None
     assert (rows[1]["secure"], rows[2]["secure"]) == (0.0, 1.0)
     assert "| study2-tsp-local | 2 | 100.0% | n/a | 100.0% | n/a | 100.0% |" in study2.report(tmp_path)
+
+
+def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
+    from tests.tree.fixtures import TASK, VERDICTS, make_tree
+    from treeplay.records import write_jsonl
+
+    run = tmp_path / "study2-tsp-local"
+    (run / "iter_1").mkdir(parents=True)
+    (run / "config.yaml").write_text("pairs:\n  mode: verified\n")
+    write_jsonl(run / "tasks.jsonl", [TASK])
+    write_jsonl(run / "iter_1" / "trees.jsonl", [make_tree()])
+    write_jsonl(run / "iter_1" / "verdicts.jsonl", list(VERDICTS.values()))
+    held = study2._iterations(run)["iter_1"]
+    # 6 branches, of which n0/b3 ("safe = escape(name") does not parse; labels as tests/tree/test_pairs.py's
+    assert held["trees"]["branches"] == 6 and held["trees"]["parsed"] == 5
+    counts = held["pairs"]["counts"]
+    assert (counts["secure"], counts["vulnerable"], counts["broken"], counts["identical"]) == (1, 2, 1, 1)
+    assert held["pairs"]["by_reason"]["golden>vulnerable"] == 2
