@@ -106,9 +106,10 @@ def test_new_languages_are_judged_by_semgrep(found):
         assert "semgrep" in tools, lang
 
 
-def test_ruby_rules_spare_integers_table_names_and_the_apps_own_files_only(found):
-    """The secure snippets' ``#{id.to_i}``, ``#{quoted_table_name}`` and literal-path ``YAML.load_file`` pass
-    (test above); the same calls beside one raw value, or on a caller's path, are still flagged."""
+def test_ruby_rules_spare_integers_table_names_value_classes_and_the_apps_own_files_only(found):
+    """The secure snippets' ``#{id.to_i}``, ``#{quoted_table_name}``, literal-path ``YAML.load_file`` and
+    ``BigDecimal.new(params[:lat])`` pass (test above); the same calls beside one raw value, on a caller's path or
+    building a model are still flagged."""
     def lines(cwe: str, rule: str) -> set[str]:
         text = (FIXTURES / "ruby" / f"{cwe}_vulnerable.rb").read_text(encoding="utf-8").splitlines()
         return {text[f.line - 1].strip() for f in found[f"ruby/{cwe}_vulnerable.rb"] if rule in f.rule.split("+")}
@@ -116,6 +117,7 @@ def test_ruby_rules_spare_integers_table_names_and_the_apps_own_files_only(found
     sql = lines("CWE-89", "treeplay-rb-sql-interpolated")
     assert any(line.startswith("find_by_sql(") for line in sql), sql
     assert "YAML.load_file(filename)" in lines("CWE-502", "treeplay-rb-unsafe-deserialization")
+    assert "stop = Stop.new(params[:stop])" in lines("CWE-915", "treeplay-rb-mass-assignment-permit-all")
 
 
 def test_java_path_check_through_to_path_normalize_sanitizes_only_when_normalized(found):
