@@ -152,6 +152,8 @@ def _iterations(run: Path) -> dict[str, Any]:
     config = yaml.safe_load(layout.config.read_text(encoding="utf-8")) if layout.config.is_file() else {}
     mode = (config.get("pairs") or {}).get("mode", "paper")
     inherited = (config.get("pairs") or {}).get("inherited_findings", "count")
+    manifest = run / "manifest.json"
+    finished = set(json.loads(manifest.read_text(encoding="utf-8")).get("stages", {})) if manifest.is_file() else set()
     out: dict[str, Any] = {}
     for t, folder in iteration_dirs(run).items():
         entry: dict[str, Any] = {}
@@ -160,7 +162,7 @@ def _iterations(run: Path) -> dict[str, Any]:
             data = json.loads(state.read_text(encoding="utf-8"))
             entry["train"] = {k: data.get(k) for k in ("method", "pairs", "groups", "tokens_per_epoch", "wall_s",
                                                          "fit", "peak_memory_mb", "finished")}
-        if layout.trees(t).is_file():
+        if layout.trees(t).is_file() and f"{folder.name}/grow" in finished:  # a grow still running: not yet
             trees = load_jsonl(layout.trees(t), Tree)
             tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
             parsed = sum(module_parses(tasks[c.task_id].language, tasks[c.task_id].prefix + c.completion)
@@ -325,7 +327,8 @@ def report(results: Path = RESULTS) -> str:
     primary, rows = comparisons(arms)
     if primary is not None:
         low, high = primary["ci95"]
-        lines += [f"Primary: {PRIMARY[0]} - {PRIMARY[1]}, strict secure@1 over {primary['prompts']} prompts: "
+        after = ", ".join(f"{name} after {final_eval(arms[name])[0].replace('_', ' ')}" for name in PRIMARY)
+        lines += [f"Primary ({after}): {PRIMARY[0]} - {PRIMARY[1]}, strict secure@1 over {primary['prompts']} prompts: "
                   f"{100 * primary['first']:.1f}% vs {100 * primary['second']:.1f}%, effect {_pts(primary['effect'])} "
                   f"points (95% CI {_pts(low)} to {_pts(high)}), paired t-test p = {primary['p']:.3g}, Wilcoxon "
                   f"p = {primary['p_wilcoxon']:.3g}", ""]
@@ -362,7 +365,8 @@ def report(results: Path = RESULTS) -> str:
             if "train" in entry:
                 tokens = (entry["train"].get("tokens_per_epoch") or {}).get("packed")
                 parts.append(f"trained on {entry['train'].get('pairs')} examples, {tokens} packed tokens per epoch")
-            lines.append(f"  {iteration}: " + "; ".join(parts))
+            if parts:
+                lines.append(f"  {iteration}: " + "; ".join(parts))
     effect = "n/a" if primary is None else f"{100 * primary['effect']:.2f}"
     pvalue = "n/a" if primary is None else f"{primary['p']:.4g}"
     lines.append(f"RESULT study2 arms={len(arms)} primary_effect_points={effect} primary_p={pvalue}")

@@ -65,7 +65,8 @@ def test_curves_pool_every_set_per_iteration_and_count_unparsed_samples(study2, 
                           "seccodeplt-dev-seen": {"c": {"secure": "11", "func_sec": "01", "spr": "11",
                                                         "spr_paper": "11"}}}})
     tsp = arm({"iter_1": {"securityeval": {"a": {"secure": "00", "spr": "00"}}},
-               "iter_2": {"securityeval": {"a": {"secure": "11", "spr": "11"}}}})
+               "iter_2": {"securityeval": {"a": {"secure": "11", "spr": "11"}, "b": {"secure": "11", "spr": "11"}},
+                          "seccodeplt-dev-seen": {"c": {"secure": "11", "spr": "11"}}}})
     for name, data in {"study2-sft": sft, "study2-tsp-local": tsp}.items():
         (tmp_path / f"{name}.json").write_text(json.dumps(data))
     rows = study2.curves(study2.load(tmp_path))
@@ -75,7 +76,10 @@ def test_curves_pool_every_set_per_iteration_and_count_unparsed_samples(study2, 
     assert (rows[0]["secure"], rows[0]["func_sec"], rows[0]["spr"], rows[0]["parsed"]) == (0.5, 0.5, 1.0, 0.5)
     assert rows[0]["spr_paper"] == 1.0 and rows[1]["spr_paper"] is None
     assert (rows[1]["secure"], rows[2]["secure"]) == (0.0, 1.0)
-    assert "| study2-tsp-local | 2 | 100.0% | n/a | 100.0% | n/a | 100.0% |" in study2.report(tmp_path)
+    report = study2.report(tmp_path)
+    assert "| study2-tsp-local | 2 | 100.0% | n/a | 100.0% | n/a | 100.0% |" in report
+    # the primary comparison says which iteration of each arm it reads (the last evaluated one)
+    assert "Primary (study2-tsp-local after iter 2, study2-sft after iter 1)" in report
 
 
 def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
@@ -88,6 +92,8 @@ def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
     write_jsonl(run / "tasks.jsonl", [TASK])
     write_jsonl(run / "iter_1" / "trees.jsonl", [make_tree()])
     write_jsonl(run / "iter_1" / "verdicts.jsonl", list(VERDICTS.values()))
+    assert "trees" not in study2._iterations(run)["iter_1"]  # the grow stage has not finished: not counted yet
+    (run / "manifest.json").write_text(json.dumps({"stages": {"iter_1/grow": {"wall_s": 1.0}}}))
     held = study2._iterations(run)["iter_1"]
     # 6 branches, of which n0/b3 ("safe = escape(name") does not parse; labels as tests/tree/test_pairs.py's
     assert held["trees"]["branches"] == 6 and held["trees"]["parsed"] == 5
