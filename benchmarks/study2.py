@@ -1,9 +1,11 @@
 """Study v2 (docs/results.md): keep each arm's small results, and compute the pre-registered comparisons from them.
 
-Two commands:
+Three commands:
 
     .venv/bin/python benchmarks/study2.py collect runs/study2-base      # after an arm's run (or part of it)
     .venv/bin/python benchmarks/study2.py analyze                       # the pilot, then every comparison
+    .venv/bin/python benchmarks/study2.py rejudge runs/study2-*         # at the end: every arm judged by one commit
+    .venv/bin/python benchmarks/study2.py analyze --results results/study2-rejudged
 
 ``collect`` reads a self-play run folder and writes ``results/study2/<run name>.json``: per iteration and
 evaluation set, every prompt's per-sample verdicts (strict secure; functional and secure where the set has
@@ -98,6 +100,37 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
     out_root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
+
+
+def rejudge(run: Path, out_root: Path) -> Path:
+    """Judge a run's evaluation programs again with this commit's analyzers and tests, into ``out_root/<run
+    name>/eval/iter_N/<set>/`` (the run's own evaluation folders are left as they are); the run's config and
+    evaluation tasks are copied beside them, so that ``collect`` reads the copy like a run. Resumable: a set judged
+    before is kept. Returns the copy's folder."""
+    import shutil
+
+    from treeplay.config import load_config
+    from treeplay.pipeline.evaluate import evaluate
+    from treeplay.runs import RunLayout
+    from treeplay.selfplay import benchmark_name, benchmarks, eval_benchmark
+
+    layout = RunLayout(run)
+    config = load_config(str(layout.config), [])
+    copy = out_root / run.name
+    copy.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(layout.config, copy / layout.config.name)
+    if (run / "eval_tasks").is_dir():
+        shutil.copytree(run / "eval_tasks", copy / "eval_tasks", dirs_exist_ok=True)
+    for spec in benchmarks(config.eval):
+        name = benchmark_name(spec)
+        for folder in sorted((run / "eval").glob(f"iter_*/{name}")):
+            generations = folder / "generations.jsonl"
+            out = copy / "eval" / folder.parent.name / name
+            if not generations.is_file() or (out / "metrics.json").is_file():
+                continue
+            evaluate(eval_benchmark(config, run, spec), out, settings=config.eval, score=config.score,
+                     generations=generations, seen_from=layout.tasks, progress=sys.stderr.isatty())
+    return copy
 
 
 def pack(prompts: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
@@ -379,6 +412,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     get = sub.add_parser("collect", help="keep a run's per-prompt verdicts, metrics and stage times")
     get.add_argument("run", type=Path, nargs="+", help="self-play run folders (runs/study2-*)")
     get.add_argument("--out", type=Path, default=RESULTS)
+    again = sub.add_parser("rejudge", help="judge runs' evaluation programs again with this commit, into copies "
+                                           "that collect reads (results/study2-rejudged/ by default)")
+    again.add_argument("run", type=Path, nargs="+", help="self-play run folders (runs/study2-*)")
+    again.add_argument("--copies", type=Path, default=ROOT / "runs" / "study2-rejudged",
+                       help="where the re-judged evaluation folders go")
+    again.add_argument("--out", type=Path, default=ROOT / "results" / "study2-rejudged")
     show = sub.add_parser("analyze", help="the pilot and the comparisons, from the collected results")
     show.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
@@ -387,6 +426,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             if not (run / "eval").is_dir():
                 parser.error(f"{run}: not a self-play run folder with evaluations (no eval/ in it)")
             print(f"wrote {collect(run, args.out)}")
+        return 0
+    if args.command == "rejudge":
+        for run in args.run:
+            if not (run / "eval").is_dir():
+                parser.error(f"{run}: not a self-play run folder with evaluations (no eval/ in it)")
+            print(f"wrote {collect(rejudge(run, args.copies), args.out)}")
         return 0
     print(report(args.results))
     return 0

@@ -100,3 +100,30 @@ def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
     counts = held["pairs"]["counts"]
     assert (counts["secure"], counts["vulnerable"], counts["broken"], counts["identical"]) == (1, 2, 1, 1)
     assert held["pairs"]["by_reason"]["golden>vulnerable"] == 2
+
+
+def test_rejudge_judges_a_runs_programs_again_into_a_copy_that_collect_reads(study2, tmp_path):
+    from tests.tree.fixtures import GOLDEN, TASK
+    from treeplay.config import load_config
+    from treeplay.records import write_jsonl
+    from treeplay.selfplay import prepare
+
+    write_jsonl(tmp_path / "t.jsonl", [TASK])
+    run = tmp_path / "runs" / "study2-x"
+    config = load_config(None, [f"tasks={tmp_path / 't.jsonl'}", "name=study2-x", "iterations=0", "eval.base=true",
+                                f"eval.benchmarks=[native:{tmp_path / 't.jsonl'}@name=tiny]", "eval.n_samples=2",
+                                "score.analyzers=[]", "score.run_tests=false"])
+    prepare(config, run)
+    first = run / "eval" / "iter_0" / "tiny"
+    first.mkdir(parents=True)
+    completion = GOLDEN[len(TASK.prefix):]
+    (first / "generations.jsonl").write_text("".join(json.dumps({"task_id": "t", "completion": c}) + "\n"
+                                                     for c in (completion, "    return (\n")))
+    copy = study2.rejudge(run, tmp_path / "copies")
+    assert copy == tmp_path / "copies" / "study2-x" and not (first / "verdicts.jsonl").exists()  # run untouched
+    path = study2.collect(copy, tmp_path / "results")
+    data = json.loads(path.read_text())
+    [(name, judged)] = data["evals"]["iter_0"].items()
+    assert name == "tiny" and judged["prompts"] == 1
+    assert judged["flags"]["secure"] == "10" and judged["flags"]["spr"] == "1-"  # the golden program, a broken one
+    assert study2.rejudge(run, tmp_path / "copies") == copy  # judged before: kept
