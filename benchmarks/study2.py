@@ -421,17 +421,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     show = sub.add_parser("analyze", help="the pilot and the comparisons, from the collected results")
     show.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
-    if args.command == "collect":
+    if args.command in ("collect", "rejudge"):
         for run in args.run:
             if not (run / "eval").is_dir():
                 parser.error(f"{run}: not a self-play run folder with evaluations (no eval/ in it)")
-            print(f"wrote {collect(run, args.out)}")
-        return 0
-    if args.command == "rejudge":
-        for run in args.run:
-            if not (run / "eval").is_dir():
-                parser.error(f"{run}: not a self-play run folder with evaluations (no eval/ in it)")
-            print(f"wrote {collect(rejudge(run, args.copies), args.out)}")
+            folder = rejudge(run, args.copies) if args.command == "rejudge" else run
+            print(f"wrote {collect(folder, args.out)}")
         return 0
     print(report(args.results))
     return 0
