@@ -75,6 +75,22 @@ def test_a_run_folder_saved_with_the_removed_seed_key_resumes(tmp_path):
         prepare(load_config(None, ["tasks=builtin:train:c", "iterations=2"]), tmp_path)
 
 
+def test_a_run_folder_saved_before_a_key_was_added_resumes_with_its_default(tmp_path):
+    config = load_config(None, ["tasks=builtin:train:c", "iterations=1", "pairs.mode=verified"])
+    prepare(config, tmp_path)
+    saved = tmp_path / "config.yaml"
+    text = saved.read_text()
+    older = text.replace("  inherited_findings: count\n", "")  # as written before pairs.inherited_findings
+    assert older != text
+    saved.write_text(older)
+    prepare(config, tmp_path)
+    assert saved.read_text() == text and load_config(saved) == config
+    saved.write_text(older)  # the new key set otherwise than its default is another config
+    with pytest.raises(ConfigError, match="different config"):
+        prepare(load_config(None, ["tasks=builtin:train:c", "iterations=1", "pairs.mode=verified",
+                                   "pairs.inherited_findings=ignore"]), tmp_path)
+
+
 def test_builtin_sources_select_split_and_language():
     tasks = load_task_sources("builtin:test:python")
     assert len(tasks) == 14 and {t.split for t in tasks} == {"test"}

@@ -273,17 +273,30 @@ def dump_config(config: Config) -> str:
 def saved_config_matches(saved: str, current: str) -> bool:
     """Whether a run's saved config.yaml (``saved``, its text) is the config ``current`` (``dump_config``'s text):
     the same text, or the same once the top-level keys of ``REMOVED_KEYS`` are taken out of the saved one (a run
-    folder written before a key was removed)."""
+    folder written before a key was removed) and the keys added since it was written are given their defaults (a
+    new key's default is the behaviour from before it existed, so the run resumes as it began)."""
     if saved == current:
         return True
     try:
         data = yaml.safe_load(saved)
     except yaml.YAMLError:
         return False
-    if not isinstance(data, dict) or not any(key in data for key in REMOVED_KEYS if "." not in key):
+    if not isinstance(data, dict):
         return False
     kept = {key: value for key, value in data.items() if key not in REMOVED_KEYS}
-    return yaml.safe_dump(kept, sort_keys=False) == current
+    defaults = config_to_dict(Config())
+    return _with_added_keys(kept, defaults) == yaml.safe_load(current)
+
+
+def _with_added_keys(saved: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    """``saved`` with every key of ``defaults`` it lacks (in sections too) set to its default."""
+    out = dict(saved)
+    for key, default in defaults.items():
+        if key not in out:
+            out[key] = default
+        elif isinstance(default, dict) and isinstance(out[key], dict):
+            out[key] = _with_added_keys(out[key], default)
+    return out
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
