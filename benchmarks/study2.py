@@ -171,22 +171,13 @@ def _paper_flags(run: Path, bench: Path, verdicts: Sequence[Any]) -> dict[str, s
 
 def _iterations(run: Path) -> dict[str, Any]:
     """Per training iteration: what training read (trainer_state.json) and, for tree methods, what the trees held
-    (branches, those whose program parses, tokens generated, branch labels and pairs per reason, recomputed from
-    trees and verdicts)."""
-    import yaml
-
-    from treeplay.oracles.syntax import module_parses
-    from treeplay.records import Task, Tree, Verdict, load_jsonl
+    (``treeplay.tree.summary``: branches, those whose program parses, tokens generated, branch labels and pairs
+    per reason, recomputed from trees and verdicts)."""
     from treeplay.runs import RunLayout, iteration_dirs
-    from treeplay.tree.leaves import leaves
-    from treeplay.tree.pairs import extract_pairs
+    from treeplay.tree.summary import tree_summaries
 
     layout = RunLayout(run)
-    config = yaml.safe_load(layout.config.read_text(encoding="utf-8")) if layout.config.is_file() else {}
-    mode = (config.get("pairs") or {}).get("mode", "paper")
-    inherited = (config.get("pairs") or {}).get("inherited_findings", "count")
-    manifest = run / "manifest.json"
-    finished = set(json.loads(manifest.read_text(encoding="utf-8")).get("stages", {})) if manifest.is_file() else set()
+    summaries = tree_summaries(run)
     out: dict[str, Any] = {}
     for t, folder in iteration_dirs(run).items():
         entry: dict[str, Any] = {}
@@ -195,20 +186,7 @@ def _iterations(run: Path) -> dict[str, Any]:
             data = json.loads(state.read_text(encoding="utf-8"))
             entry["train"] = {k: data.get(k) for k in ("method", "pairs", "groups", "tokens_per_epoch", "wall_s",
                                                          "fit", "peak_memory_mb", "finished")}
-        if layout.trees(t).is_file() and f"{folder.name}/grow" in finished:  # a grow still running: not yet
-            trees = load_jsonl(layout.trees(t), Tree)
-            tasks = {task.id: task for task in load_jsonl(layout.tasks, Task)}
-            parsed = sum(module_parses(tasks[c.task_id].language, tasks[c.task_id].prefix + c.completion)
-                         for c in leaves(trees, tasks))
-            entry["trees"] = {"trees": len(trees), "branches": sum(len(tr.branches) for tr in trees),
-                              "parsed": parsed,
-                              "tokens_generated": sum(len(b.token_ids) for tr in trees for b in tr.branches)}
-            verdicts = None
-            if mode == "verified" and layout.verdicts(t).is_file():
-                verdicts = {v.candidate_id: v for v in load_jsonl(layout.verdicts(t), Verdict)}
-            if mode == "paper" or verdicts is not None:
-                result = extract_pairs(trees, tasks, mode=mode, verdicts=verdicts, inherited=inherited)
-                entry["pairs"] = {"counts": dict(result.counts), "by_reason": dict(result.by_reason)}
+        entry.update(summaries.get(t, {}))
         out[folder.name] = entry
     return out
 
@@ -275,31 +253,20 @@ def pilot(base: Mapping[str, Any]) -> dict[str, Any]:
 
 def paired(first: Mapping[str, Sequence[int]], second: Mapping[str, Sequence[int]]) -> dict[str, Any] | None:
     """first - second over the prompts both have: mean difference of per-prompt shares, 95% t interval, paired
-    t-test and Wilcoxon signed-rank p-values."""
-    from scipy import stats
+    t-test and Wilcoxon signed-rank p-values (``treeplay.eval.metrics.paired_ttest``, as ``treeplay report``)."""
+    from treeplay.eval.metrics import paired_ttest
 
-    keys = sorted(set(first) & set(second))
-    if len(keys) < 2:
+    result = paired_ttest({k: sum(v) / len(v) for k, v in second.items()},
+                          {k: sum(v) / len(v) for k, v in first.items()})
+    if result is None:
         return None
-    a = [sum(first[k]) / len(first[k]) for k in keys]
-    b = [sum(second[k]) / len(second[k]) for k in keys]
-    diffs = [x - y for x, y in zip(a, b, strict=True)]
-    mean = sum(diffs) / len(diffs)
-    if all(d == diffs[0] for d in diffs):
-        return {"prompts": len(keys), "first": sum(a) / len(a), "second": sum(b) / len(b), "effect": mean,
-                "ci95": (mean, mean), "p": 1.0 if mean == 0 else float("nan"),
-                "p_wilcoxon": 1.0 if mean == 0 else float("nan")}
-    test = stats.ttest_rel(a, b)
-    low, high = test.confidence_interval(0.95)
-    nonzero = [d for d in diffs if d]
-    wilcoxon = stats.wilcoxon(nonzero).pvalue if nonzero else 1.0
-    return {"prompts": len(keys), "first": sum(a) / len(a), "second": sum(b) / len(b), "effect": mean,
-            "ci95": (float(low), float(high)), "p": float(test.pvalue), "p_wilcoxon": float(wilcoxon)}
+    return {"prompts": result["n"], "first": result["other"], "second": result["base"], "effect": result["diff"],
+            "ci95": tuple(result["ci95"]), "p": result["p"], "p_wilcoxon": result["p_wilcoxon"]}
 
 
 def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(the primary comparison, the secondary ones with Holm-adjusted p-values)."""
-    from statsmodels.stats.multitest import multipletests
+    from treeplay.eval.metrics import holm
 
     finals = {name: final_eval(arm)[1] for name, arm in arms.items()}
     primary = None
@@ -316,9 +283,8 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
                     label = metric if sets == "all" else f"{metric} ({sets} CWEs)"
                     rows.append({"arm": name, "against": against, "metric": label, **result})
     if rows:
-        adjusted = multipletests([r["p"] for r in rows], method="holm")[1]
-        for row, p in zip(rows, adjusted, strict=True):
-            row["p_holm"] = float(p)
+        for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
+            row["p_holm"] = p
     return primary, rows
 
 

@@ -9,8 +9,10 @@ import pytest
 from treeplay.eval.metrics import (
     bootstrap_interval,
     eval_metrics,
+    holm,
     metric_block,
     paired_comparison,
+    paired_ttest,
     pass_at_k,
     sign_test_p,
     verdict_flags,
@@ -102,6 +104,40 @@ def test_the_library_bootstrap_agrees_with_the_normal_interval_on_a_large_sample
     # from random.Random to numpy's generator; the interval it estimates did not)
     assert low == pytest.approx(mean - 1.96 * se, abs=0.006) and high == pytest.approx(mean + 1.96 * se, abs=0.006)
     assert bootstrap_interval([0.5] * 9) == (0.5, 0.5)
+
+
+def test_paired_ttest_matches_the_t_and_wilcoxon_computed_by_hand():
+    # differences 0.1, 0.2, 0.4, -0.3: mean 0.1, sample sd sqrt(0.26 / 3), t = 0.1 / (sd / 2) on 3 degrees of freedom
+    base = {"a": 0.0, "b": 0.3, "c": 0.1, "d": 0.8, "e": None}
+    other = {"a": 0.1, "b": 0.5, "c": 0.5, "d": 0.5, "e": 1.0, "f": 1.0}
+    result = paired_ttest(base, other)
+    se = math.sqrt(0.26 / 3) / 2
+    t = 0.1 / se
+    theta = math.atan(t / math.sqrt(3))  # Student's t cdf on 3 degrees of freedom, in closed form
+    cdf = 0.5 + (theta + math.sin(theta) * math.cos(theta)) / math.pi
+    assert result["n"] == 4 and result["better"] == 3 and result["worse"] == 1
+    assert result["base"] == pytest.approx(0.3) and result["other"] == pytest.approx(0.4)
+    assert result["diff"] == pytest.approx(0.1)
+    assert result["p"] == pytest.approx(2 * (1 - cdf), abs=1e-9)
+    t975 = 3.182446305284263  # the 97.5% quantile of Student's t on 3 degrees of freedom
+    assert result["ci95"] == pytest.approx([0.1 - t975 * se, 0.1 + t975 * se], abs=1e-9)
+    # signed ranks 1, 2, 4 (+) and 3 (-): W- = 3; 5 of the 16 sign patterns give W <= 3, so p = 2 * 5 / 16
+    assert result["p_wilcoxon"] == pytest.approx(0.625)
+
+
+def test_paired_ttest_degenerate_cases():
+    assert paired_ttest({"a": 0.5}, {"a": 1.0}) is None  # one pair has no variance to test
+    same = paired_ttest({"a": 0.5, "b": 1.0}, {"a": 0.5, "b": 1.0})
+    assert same["ci95"] == [0.0, 0.0] and same["p"] == 1.0 and same["p_wilcoxon"] == 1.0
+    shifted = paired_ttest({"a": 0.0, "b": 0.5}, {"a": 0.5, "b": 1.0})
+    assert shifted["diff"] == 0.5 and shifted["ci95"] == [0.5, 0.5] and math.isnan(shifted["p"])
+
+
+def test_holm_adjusts_by_hand_and_leaves_undefined_p_out():
+    # sorted 0.01, 0.03, 0.04 over 3 comparisons: 0.03, 0.06, max(0.06, 0.04) = 0.06; nan is not a comparison
+    adjusted = holm([0.01, 0.04, 0.03, float("nan")])
+    assert adjusted[:3] == pytest.approx([0.03, 0.06, 0.06]) and math.isnan(adjusted[3])
+    assert holm([]) == []
 
 
 @pytest.mark.parametrize("n, c, k", [(5, 2, 1), (5, 2, 5), (10, 3, 5), (10, 0, 10), (20, 7, 10)])

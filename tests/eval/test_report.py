@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import base64
 import json
 import re
@@ -345,3 +346,96 @@ def test_the_paper_profiles_spr_gets_a_column_once_a_run_measured_it(tmp_path):
     assert table_row(md, "Base")[column] == "50.0% [40.0, 60.0]"
     assert table_row(md, "TSP (paper)")[column] == "70.0% [60.0, 80.0]"
     assert table_row(md, "TSP (paper)")[header.index("sec-eval SPR@1 [paper]")] == "n/a"  # not measured there
+
+
+def _with_per_task(run, iteration: int, bench: str, scores: dict[str, float]) -> None:
+    """Give the run's metrics.json at ``iteration`` per-task secure shares (Python tasks, no tests)."""
+    path = run / "eval" / f"iter_{iteration}" / bench / "metrics.json"
+    data = json.loads(path.read_text())
+    data["per_task"] = {k: {"language": "python", "cwes": ["CWE-79"], "secure": v, "func-sec": None}
+                        for k, v in scores.items()}
+    path.write_text(json.dumps(data))
+
+
+def test_pooled_comparison_pairs_prompts_over_benchmarks_against_base_and_a_named_run(tmp_path):
+    from treeplay.eval.metrics import paired_ttest
+
+    root = tmp_path / "runs"
+    tsp, spin = make_run(root, "tsp-paper", "tsp"), make_run(root, "spin", "spin")
+    # the same task id in two benchmarks is two prompts; shares of 2 samples per prompt
+    base = {"securityeval": {"a": 0.0, "b": 0.5, "c": 0.0, "d": 1.0}, "sec-eval": {"a": 0.5, "b": 0.0}}
+    mine = {"securityeval": {"a": 0.5, "b": 0.5, "c": 0.5, "d": 1.0}, "sec-eval": {"a": 1.0, "b": 0.5}}
+    theirs = {"securityeval": {"a": 0.0, "b": 0.5, "c": 0.5, "d": 0.5}, "sec-eval": {"a": 0.5, "b": 0.5}}
+    for bench in base:
+        _with_per_task(tsp, 0, bench, base[bench])
+        _with_per_task(tsp, 2, bench, mine[bench])
+        _with_per_task(spin, 2, bench, theirs[bench])
+    markdown = write_report(collect_runs([tsp, spin]), tmp_path / "out", plots=False, explorer=False,
+                            against=["spin"]).markdown.read_text()
+    section = "## Pooled over benchmarks, prompt by prompt"
+    assert "adjusted over the 3 comparisons" in markdown.split(section, 1)[1].split("##", 1)[0]
+    # TSP - base per prompt: .5, 0, .5, 0, .5, .5 -> mean 1/3 over 6 prompts, from 33.3% to 66.7%
+    row = table_row(markdown, "TSP (paper)", section)
+    assert row[1:8] == ["Base", "secure@1", "6", "33.3%", "66.7%", "+33.3", row[7]]
+    flat = {f"{b}/{k}": v for b, d in base.items() for k, v in d.items()}
+    expected = paired_ttest(flat, {f"{b}/{k}": v for b, d in mine.items() for k, v in d.items()})
+    assert row[7] == f"{100 * expected['ci95'][0]:+.1f} to {100 * expected['ci95'][1]:+.1f}"
+    assert row[8] == f"{expected['p']:.3g}" and float(row[8]) < 0.05
+    rows = [line for line in markdown.split(section, 1)[1].split("\n## ", 1)[0].splitlines()
+            if line.startswith("| TSP (paper) |")]
+    # against SPIN (named by --against; 2.5 / 6 = 41.7%): TSP - SPIN = .5, 0, 0, .5, .5, 0 -> +25.0; SPIN is not
+    # compared with itself
+    assert len(rows) == 2 and "| SPIN (self-play) | secure@1 | 6 | 41.7% | 66.7% | +25.0 |" in rows[1]
+    assert not any(line.startswith("| SPIN (self-play) | SPIN") for line in markdown.splitlines())
+
+
+def test_against_a_run_the_report_does_not_have_is_a_usage_error_with_the_choices(tmp_path):
+    root = tmp_path / "runs"
+    runs = collect_runs([make_run(root, "tsp-paper", "tsp"), make_run(root, "spin", "spin")])
+    with pytest.raises(UsageError) as err:
+        write_report(runs, tmp_path / "out", plots=False, explorer=False, against=["sft"])
+    assert "--against sft" in str(err.value) and "tsp-paper, spin" in err.value.fix
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_base_only_run_is_the_base_row_and_local_branches_are_labelled(tmp_path):
+    root = tmp_path / "runs"
+    base = make_run(root, "base", "sft")
+    for folder in ("iter_1", "iter_2"):  # iterations: 0 evaluates the base model only
+        import shutil
+
+        shutil.rmtree(base / "eval" / folder)
+    tsp = make_run(root, "tsp-local", "tsp", "verified")
+    config = yaml.safe_load((tsp / "config.yaml").read_text())
+    (tsp / "config.yaml").write_text(yaml.safe_dump({**config, "grow": {"stop": "statement"}}))
+    rows = comparison_rows(collect_runs([base, tsp]))
+    assert [(r.label, r.iteration, r.base) for r in rows] == [("Base", 0, True), ("TSP (verified, local)", 2, False)]
+
+
+def test_what_the_trees_held_is_recomputed_from_trees_and_verdicts_as_the_pairs_stage_made_them(tmp_path):
+    from collections import Counter
+
+    from tests.eval.explorer_fixture import make_run as make_tree_run
+    from treeplay.records import Task, Tree, load_jsonl
+    from treeplay.tree.leaves import leaves
+
+    run = make_tree_run(tmp_path)
+    trees = load_jsonl(run / "iter_1" / "trees.jsonl", Tree)
+    nodes = sum(len({b.node_index for b in tree.branches}) for tree in trees)
+    reasons = Counter(json.loads(line)["reason"] for line in (run / "iter_1" / "pairs.jsonl").open())
+    markdown = write_report(collect_runs([run]), tmp_path / "out", plots=False, explorer=False).markdown.read_text()
+    row = table_row(markdown, "TSP (verified)", "## What the trees held")
+    tasks = {t.id: t for t in load_jsonl(run / "tasks.jsonl", Task)}
+    parsed = 0
+    for leaf in leaves(trees, tasks):  # Python's own parser, independent of the tree-sitter check the report uses
+        try:
+            ast.parse(tasks[leaf.task_id].prefix + leaf.completion)
+            parsed += 1
+        except SyntaxError:
+            pass
+    # one branch of each kind per node: clean (secure), vulnerable, broken (does not parse), identical
+    assert 3 * nodes - 1 <= parsed <= 3 * nodes  # (one vulnerable variant of the fixture breaks its function)
+    assert row[1:11] == ["1", str(len(trees)), str(4 * nodes), str(parsed), row[5], str(nodes), str(nodes),
+                         str(nodes), str(nodes), str(sum(reasons.values()))]
+    assert int(row[5]) == sum(len(b.token_ids) for tree in trees for b in tree.branches) > 0
+    assert row[11] == ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()))

@@ -92,6 +92,7 @@ def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
     write_jsonl(run / "tasks.jsonl", [TASK])
     write_jsonl(run / "iter_1" / "trees.jsonl", [make_tree()])
     write_jsonl(run / "iter_1" / "verdicts.jsonl", list(VERDICTS.values()))
+    (run / "manifest.json").write_text(json.dumps({"stages": {"nodes": {"wall_s": 0.1}}}))
     assert "trees" not in study2._iterations(run)["iter_1"]  # the grow stage has not finished: not counted yet
     (run / "manifest.json").write_text(json.dumps({"stages": {"iter_1/grow": {"wall_s": 1.0}}}))
     held = study2._iterations(run)["iter_1"]

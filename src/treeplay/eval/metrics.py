@@ -22,7 +22,9 @@ parses, what the static analyzers found, and how its tests went. With ``n`` prog
   run). The Wilson interval comes from statsmodels, the sign test from scipy.
 - ``tasks``: tasks with at least one program; ``with_tests``: those of them that have executable tests.
 - ``per_task``: each task's language, CWEs and secure / func-sec share, so two runs on the same benchmark can be
-  compared task by task (``paired_comparison``: difference, its bootstrap interval, exact sign-test p-value).
+  compared task by task (``paired_comparison``: difference, its bootstrap interval, exact sign-test p-value;
+  ``paired_ttest`` for shares of several samples: t interval, paired t-test and Wilcoxon p-values, with ``holm``
+  to adjust a table of them).
 - Splits: ``by_cwe`` (a task counts under each of its CWEs), ``by_language``, and with a set of CWEs seen in
   training, ``seen`` (tasks with at least one seen CWE) and ``unseen`` (the others); each split holds the same
   metric keys.
@@ -229,6 +231,49 @@ def paired_comparison(base: Mapping[str, float | None], other: Mapping[str, floa
             "other": math.fsum(float(other[k]) for k in common) / len(common),  # type: ignore[arg-type]
             "diff": math.fsum(diffs) / len(diffs), "ci95": list(interval) if interval else None,
             "better": better, "worse": worse, "p": sign_test_p(better, worse)}
+
+
+def paired_ttest(base: Mapping[str, float | None], other: Mapping[str, float | None]) -> dict[str, Any] | None:
+    """``other`` against ``base`` on the tasks both scored, for scores that are shares (several samples per task):
+    ``n``, the two means, ``diff`` (other - base), ``ci95`` (the 95% t interval of the mean difference), ``p``
+    (two-sided paired t-test, ``scipy.stats.ttest_rel``), ``p_wilcoxon`` (Wilcoxon signed-rank test on the
+    non-zero differences, a robustness check), ``better`` / ``worse``; None when fewer than two tasks pair.
+
+    The t-test uses how far each task's share moved, where the sign test uses only the direction; with hundreds of
+    tasks the mean difference is close to normal whatever the per-task distribution. Differences that are all equal
+    have no variance: the interval is that value, and p is 1 when it is 0 and undefined (nan) otherwise."""
+    common = sorted(k for k, value in base.items() if value is not None and other.get(k) is not None)
+    if len(common) < 2:
+        return None
+    a = [float(base[k]) for k in common]  # type: ignore[arg-type]
+    b = [float(other[k]) for k in common]  # type: ignore[arg-type]
+    diffs = [y - x for x, y in zip(a, b, strict=True)]
+    out: dict[str, Any] = {"n": len(common), "base": math.fsum(a) / len(a), "other": math.fsum(b) / len(b),
+                           "diff": math.fsum(diffs) / len(diffs), "better": sum(d > 0 for d in diffs),
+                           "worse": sum(d < 0 for d in diffs)}
+    if min(diffs) == max(diffs):
+        p = 1.0 if diffs[0] == 0 else float("nan")
+        return {**out, "ci95": [diffs[0], diffs[0]], "p": p, "p_wilcoxon": p}
+    from scipy import stats
+
+    test = stats.ttest_rel(b, a)
+    low, high = test.confidence_interval(0.95)
+    nonzero = [d for d in diffs if d]
+    return {**out, "ci95": [float(low), float(high)], "p": float(test.pvalue),
+            "p_wilcoxon": float(stats.wilcoxon(nonzero).pvalue)}
+
+
+def holm(pvalues: Sequence[float]) -> list[float]:
+    """Holm-adjusted p-values (``statsmodels.stats.multitest.multipletests``) over the comparisons given, in their
+    order; an undefined p (nan) stays nan and is not counted among the comparisons."""
+    known = [i for i, p in enumerate(pvalues) if not math.isnan(p)]
+    out = [float("nan")] * len(pvalues)
+    if known:
+        from statsmodels.stats.multitest import multipletests
+
+        for i, p in zip(known, multipletests([pvalues[i] for i in known], method="holm")[1], strict=True):
+            out[i] = float(p)
+    return out
 
 
 def split_blocks(verdicts: Sequence[Verdict], tasks: Mapping[str, Task], keys: Callable[[Task], Iterable[str]],

@@ -15,7 +15,7 @@ from treeplay.errors import ToolMissingError, UsageError
 from treeplay.eval import plots as plotting
 from treeplay.eval.explorer import explorer_blocks
 from treeplay.eval.report_blocks import Figure
-from treeplay.eval.report_model import Report, Run, collect_runs, comparison_rows, load_run, reduction
+from treeplay.eval.report_model import Report, Run, collect_runs, comparison_rows, find_rows, load_run, reduction
 from treeplay.eval.report_sections import build_blocks, render_html, render_markdown
 from treeplay.records import write_text_atomic
 
@@ -23,17 +23,20 @@ from treeplay.records import write_text_atomic
 __all__ = ["Report", "Run", "collect_runs", "comparison_rows", "load_run", "reduction", "write_report"]
 
 
-def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True, explorer: bool = True) -> Report:
+def write_report(runs: Sequence[Run], out_dir: Path, *, plots: bool = True, explorer: bool = True,
+                 against: Sequence[str] = ()) -> Report:
     """Write report.md, report.html and (with ``plots``) plots/*.png for ``runs`` under ``out_dir``; with
-    ``explorer``, the HTML also holds the tree explorer and the before/after programs (``explorer.py``)."""
+    ``explorer``, the HTML also holds the tree explorer and the before/after programs (``explorer.py``);
+    ``against`` names runs every other run is also compared with, prompt by prompt (besides the base model)."""
     if not runs:
         raise UsageError("no runs to report on", fix="give at least one run directory")
     if plots and not plotting.matplotlib_available():
         raise ToolMissingError("matplotlib is not installed", tool="matplotlib",
                                fix="pip install 'treeplay[report]', or pass --no-plots for tables only")
     out_dir = Path(out_dir)
+    find_rows(comparison_rows(runs), against)  # a name that matches no run stops here, before anything is written
     out_dir.mkdir(parents=True, exist_ok=True)
-    blocks = build_blocks(runs, out_dir / "plots" if plots else None)
+    blocks = build_blocks(runs, out_dir / "plots" if plots else None, against)
     if explorer:
         blocks += explorer_blocks(runs)
     md, page = out_dir / "report.md", out_dir / "report.html"

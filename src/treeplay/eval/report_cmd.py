@@ -16,10 +16,14 @@ what a RUN_DIR can be:
 
 what the report shows:
   methods table       base (iteration 0 of the first self-play run), then each run at its final iteration, labelled
-                      SFT / DPO / SPIN (self-play) / TSP (paper) / TSP (verified): SPR@1, secure@1, func-sec@1
-                      with 95% CIs, and n, per benchmark
+                      SFT / DPO / SPIN (self-play) / TSP (paper) / TSP (verified) / TSP (verified, local): SPR@1,
+                      secure@1, func-sec@1 with 95% CIs, and n, per benchmark (a run of `iterations: 0` is Base)
   per CWE, per language, seen vs unseen CWEs with the reduction in vulnerable programs vs base,
-  metrics over iterations, training curves (loss, reward margin, accuracy per step)
+  task by task        each method against the base per benchmark (bootstrap interval, sign test); and pooled over
+                      every benchmark's prompts, against the base and each --against run: per-prompt shares of
+                      secure samples, mean difference with its 95% t interval, paired t-test, Wilcoxon, Holm
+  metrics over iterations, what the trees held (branches parsed, labels, pairs per reason per iteration),
+  training curves (loss, reward margin, accuracy per step), wall time per stage
   trees and programs  (HTML; --no-explorer leaves it out) a tree explorer: per iteration, the tasks (filter by
                       CWE, language, branch verdict), each golden program with its risk nodes and, at each node, the
                       branches as diffs with their verdicts (findings, failed tests, parse errors) and pairs; and
@@ -32,6 +36,7 @@ examples:
   treeplay report runs/tsp-paper
   treeplay report runs/spin runs/tsp-paper runs/tsp-verified -o reports/compare
   treeplay report runs/tsp-paper eval/codellama-sft --no-plots
+  treeplay report runs/base runs/sft runs/tsp-verified --against sft --no-explorer
 """
 
 
@@ -46,6 +51,9 @@ def add_report_parser(subparsers: argparse._SubParsersAction) -> argparse.Argume
     parser.add_argument("--no-plots", action="store_true", help="tables only (no matplotlib needed)")
     parser.add_argument("--explorer", action=argparse.BooleanOptionalAction, default=True,
                         help="add the tree explorer and before/after programs to report.html (default: on)")
+    parser.add_argument("--against", action="append", default=[], metavar="RUN",
+                        help="also compare every other run with this one (its name, folder or label), prompt by "
+                             "prompt over all benchmarks; repeat for several")
     parser.add_argument("--config", metavar="FILE", help="YAML config (see configs/); checked like every stage's")
     parser.add_argument("overrides", nargs="*", metavar="KEY=VALUE", help="dotted config overrides")
     parser.set_defaults(func=run_report)
@@ -61,5 +69,5 @@ def run_report(args: argparse.Namespace) -> int:
     runs = [Path(p) for p in args.runs if "=" not in p or Path(p).exists()]
     overrides = [p for p in args.runs if "=" in p and not Path(p).exists()] + list(args.overrides or [])
     load_config(args.config, overrides)  # a bad config is reported before anything is read
-    print(report(runs, args.out, plots=not args.no_plots, explorer=args.explorer).message())
+    print(report(runs, args.out, plots=not args.no_plots, explorer=args.explorer, against=args.against).message())
     return 0

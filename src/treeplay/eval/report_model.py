@@ -48,6 +48,7 @@ class Run:
     selfplay: bool
     method: str | None = None
     pairs_mode: str | None = None
+    grow_stop: str | None = None  # statement: local branches (grow.stop); function (the default) otherwise
     model: str | None = None
     evals: Mapping[int, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     training: Mapping[int, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
@@ -193,7 +194,8 @@ def load_run(path: Path) -> Run:
         logs, states = _read_training(path)
         section = lambda key: config.get(key) if isinstance(config.get(key), dict) else {}  # noqa: E731
         run = Run(name=name, path=path, selfplay=True, method=section("train").get("method"),
-                  pairs_mode=section("pairs").get("mode"), model=section("model").get("name"),
+                  pairs_mode=section("pairs").get("mode"), grow_stop=section("grow").get("stop"),
+                  model=section("model").get("name"),
                   evals=evals, training=logs, states=states, stages=_read_stages(layout.manifest))
     else:
         found = _benchmarks_in(path) or _benchmarks_in(layout.eval_root)
@@ -222,33 +224,64 @@ def collect_runs(paths: Sequence[Path]) -> list[Run]:
 # ------------------------------------------------------------------------------------------------ comparisons
 
 
-def method_label(method: str | None, pairs_mode: str | None) -> str | None:
-    """The paper's row names: SFT, DPO, SPIN (self-play), TSP (paper), TSP (verified); None when unknown."""
+def method_label(method: str | None, pairs_mode: str | None, grow_stop: str | None = None) -> str | None:
+    """The paper's row names: SFT, DPO, SPIN (self-play), TSP (paper), TSP (verified), with ", local" for local
+    branches (``grow.stop=statement``); None when unknown."""
     if not method:
         return None
     if method == "tsp":
-        return f"TSP ({pairs_mode or 'paper'})"
+        return f"TSP ({pairs_mode or 'paper'}{', local' if grow_stop == 'statement' else ''})"
     return METHOD_LABELS.get(method, method.upper())
 
 
+def base_only(run: Run) -> bool:
+    """A self-play run that evaluated the base model only (``iterations: 0``)."""
+    return run.selfplay and set(run.evals) == {0}
+
+
 def run_labels(runs: Sequence[Run]) -> dict[str, str]:
-    """run name -> label: the method for self-play runs, the folder name otherwise, ``[name]`` added on ties."""
-    raw = {r.name: (method_label(r.method, r.pairs_mode) if r.selfplay else None) or r.name for r in runs}
+    """run name -> label: the method for self-play runs ("Base" for one that only evaluated the base model), the
+    folder name otherwise, ``[name]`` added on ties."""
+    def label(r: Run) -> str | None:
+        if not r.selfplay:
+            return None
+        return "Base" if base_only(r) else method_label(r.method, r.pairs_mode, r.grow_stop)
+
+    raw = {r.name: label(r) or r.name for r in runs}
     counts = {label: list(raw.values()).count(label) for label in raw.values()}
     return {name: f"{label} [{name}]" if counts[label] > 1 else label for name, label in raw.items()}
 
 
 def comparison_rows(runs: Sequence[Run]) -> list[Row]:
-    """Base (iteration 0 of the first self-play run that has one), then every run at its final iteration."""
+    """Base (iteration 0 of the first self-play run that has one), then every run at its final iteration (except
+    the base's own run when it evaluated nothing else)."""
     labels = run_labels(runs)
     rows = []
     base = next((r for r in runs if r.selfplay and 0 in r.evals), None)
     if base is not None:
         rows.append(Row("Base", base, 0, base.evals[0], base=True))
     for run in runs:
+        if run is base and base_only(run):
+            continue
         final = max(run.evals)
         rows.append(Row(labels[run.name], run, final, run.evals[final]))
     return rows
+
+
+def find_rows(rows: Sequence[Row], names: Sequence[str]) -> list[Row]:
+    """The comparison rows that ``names`` (``treeplay report --against``) name: a run's name, its folder or its
+    label ("Base" for the base model); a name that matches no row is a UsageError listing the choices."""
+    found = []
+    for name in names:
+        match = [r for r in rows if name in ((r.label,) if r.base else
+                                             (r.label, r.run.name, str(r.run.path), r.run.path.name))]
+        if not match:
+            choices = ", ".join(dict.fromkeys(r.run.name if not r.base else r.label for r in rows))
+            raise UsageError(f"--against {name}: no run of this report has that name, folder or label",
+                             fix=f"pick one of: {choices}")
+        if not any(match[0] is row for row in found):
+            found.append(match[0])
+    return found
 
 
 def benchmarks_of(runs: Sequence[Run]) -> list[str]:

@@ -28,6 +28,7 @@ from treeplay.eval.report_model import (
     benchmarks_of,
     comparison_rows,
     count_cell,
+    find_rows,
     metric_cell,
     pct,
     primary_metric,
@@ -94,9 +95,11 @@ def render_html(blocks: Sequence[Block], title: str) -> str:
             f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n")
 
 
-def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
-    """The whole report: runs, methods table, per CWE, seen/unseen, per language, iterations, training."""
+def build_blocks(runs: Sequence[Run], plot_dir: Path | None, against: Sequence[str] = ()) -> list[Block]:
+    """The whole report: runs, methods table, per CWE, seen/unseen, per language, paired comparisons (each row
+    against the base and against the rows ``against`` names), iterations, trees, training, wall time."""
     rows = comparison_rows(runs)
+    controls = find_rows(rows, against)
     benches = benchmarks_of(runs)
     blocks: list[Block] = [Heading("treeplay report", 1)]
     blocks += _runs_section(runs)
@@ -106,7 +109,9 @@ def build_blocks(runs: Sequence[Run], plot_dir: Path | None) -> list[Block]:
     blocks += _splits_section(rows, benches, plot_dir)
     blocks += _groups_section(rows, benches, "by_language", "language", plot_dir)
     blocks += _paired_section(rows, benches)
+    blocks += _pooled_section(rows, controls)
     blocks += _iterations_section(runs, benches, plot_dir)
+    blocks += _trees_section(runs)
     blocks += _training_section(runs, plot_dir)
     blocks += _wall_section(runs)
     return blocks
@@ -287,6 +292,83 @@ def _paired_section(rows: Sequence[Row], benches: Sequence[str]) -> list[Block]:
     if not found:
         blocks.append(Para("No per-task results (metrics.json without per_task: re-run treeplay eval)."))
     return blocks
+
+
+def _pooled_scores(row: Row, metric: str) -> dict[str, float | None]:
+    """``<benchmark>/<task>`` -> the row's per-task share of ``metric`` over every benchmark it evaluated."""
+    return {f"{bench}/{task}": entry.get(metric) for bench, results in row.results.items()
+            for task, entry in ((results or {}).get("per_task") or {}).items()}
+
+
+def _pooled_section(rows: Sequence[Row], controls: Sequence[Row]) -> list[Block]:
+    """Each row against the base and against each control, over the prompts of every benchmark at once: the mean
+    difference of per-prompt shares, its t interval, paired t-test and Wilcoxon p, Holm-adjusted over the table."""
+    from treeplay.eval.metrics import holm, paired_ttest
+
+    heading = Heading("Pooled over benchmarks, prompt by prompt")
+    base = rows[0] if rows and rows[0].base else None
+    pairs = [(row, other) for other in ([base] if base else []) + list(controls)
+             for row in rows if not row.base and row is not other]
+    results = []
+    for row, other in pairs:
+        for metric in ("secure", "func-sec"):
+            found = paired_ttest(_pooled_scores(other, metric), _pooled_scores(row, metric))
+            if found is not None:
+                results.append((row, other, metric, found))
+    if not results:
+        return [heading, Para("Nothing to pair: no base model or --against run, or no per-task results "
+                              "(metrics.json without per_task: re-run treeplay eval).")]
+    adjusted = holm([r[3]["p"] for r in results])
+    known = sum(p == p for p in adjusted)
+
+    def p_cell(p: float) -> str:
+        return "n/a" if p != p else f"{p:.3g}"
+
+    table = tuple((row.label, other.label, "secure@1" if metric == "secure" else "func-sec@1", str(r["n"]),
+                   pct(r["base"]), pct(r["other"]), f"{100 * r['diff']:+.1f}",
+                   f"{100 * r['ci95'][0]:+.1f} to {100 * r['ci95'][1]:+.1f}", p_cell(r["p"]),
+                   p_cell(r["p_wilcoxon"]), p_cell(p_holm))
+                  for (row, other, metric, r), p_holm in zip(results, adjusted, strict=True))
+    return [heading,
+            Para("Each method against the base model (and against each run named by --against) over the prompts of "
+                 "every benchmark both evaluated, pooled: a prompt's score is the share of its samples that are "
+                 "secure (strict secure@1; func-sec@1 over the prompts with tests), so several samples per prompt "
+                 "count as a measured rate, not as independent prompts. Effect: the mean per-prompt difference in "
+                 "percentage points with its 95% t interval; p: the two-sided paired t-test "
+                 "(scipy.stats.ttest_rel); Wilcoxon: the signed-rank test on the same differences, a robustness "
+                 f"check; Holm: p adjusted over the {known} comparisons of this table (statsmodels)."),
+            Table(("method", "against", "metric", "prompts", "against's score", "method's score",
+                   "effect (points)", "95% CI", "p", "p (Wilcoxon)", "p (Holm)"), table)]
+
+
+def _trees_section(runs: Sequence[Run]) -> list[Block]:
+    """What each tree method's trees held per iteration (``treeplay.tree.summary``)."""
+    from treeplay.tree.summary import tree_summaries
+
+    labels = run_labels(runs)
+    table = []
+    for run in runs:
+        if not run.selfplay or run.method != "tsp":
+            continue
+        for t, entry in sorted(tree_summaries(run.path).items()):
+            grown = entry["trees"]
+            counts = (entry.get("pairs") or {}).get("counts") or {}
+            reasons = (entry.get("pairs") or {}).get("by_reason") or {}
+            table.append((labels[run.name], str(t), str(grown["trees"]), str(grown["branches"]),
+                          str(grown["parsed"]), str(grown["tokens_generated"]),
+                          *(str(counts[k]) if k in counts and (run.pairs_mode == "verified" or k == "pairs")
+                            else "-" for k in ("secure", "vulnerable", "broken", "identical", "pairs")),
+                          ", ".join(f"{k} {v}" for k, v in sorted(reasons.items()) if v) or "-"))
+    if not table:
+        return []
+    return [Heading("What the trees held"),
+            Para("Per TSP run and iteration: the trees grown, their branches, the branch programs that parse, the "
+                 "tokens generated, and what the run's pairs settings make of them: in verified mode each branch's "
+                 "label (secure, vulnerable, broken, identical to the golden code), and the pairs per reason "
+                 "(chosen > rejected). Recomputed from iter_<t>/trees.jsonl and verdicts.jsonl; '-' where the "
+                 "iteration has no verdicts yet, or paper mode gives no labels."),
+            Table(("method", "iteration", "trees", "branches", "parsed", "tokens generated", "secure", "vulnerable",
+                   "broken", "identical", "pairs", "pairs per reason"), tuple(table))]
 
 
 def _paired_cell(paired: Mapping[str, Any] | None) -> str:
