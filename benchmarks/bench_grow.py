@@ -14,7 +14,9 @@ generated tokens for all three.
 
 Across tasks (``--cross-tasks N`` builtin tasks, default 8): ``grow_trees`` decoding the branches of several tasks
 in one batch (``grow.max_batch`` = 64 rows) against the same call one task at a time (``max_batch`` = 1: a task's
-own forks still decode together), same trees; reported as ``ratio_tasks``.
+own forks still decode together), same trees; reported as ``ratio_tasks``. Measured for two shapes of tree: 4 nodes
+x 4 branches (16 rows per task, as above) and 2 nodes x 2 branches (4 rows per task: study v2's verified arms,
+``nodes.max_nodes=2``, ``grow.width=2``), reported as ``ratio_tasks_2x2``. ``--only-across`` measures these alone.
 
 Tasks: builtin Python tasks (default) or, with ``--quick``, one synthetic task with a short golden path. Writes
 benchmarks/results/bench_grow.json; the last line printed is
@@ -23,6 +25,7 @@ one task at a time> tokens_per_s=<tree> ...``.
 
     .venv/bin/python benchmarks/bench_grow.py            # default model, CPU, about 6 minutes on one core
     .venv/bin/python benchmarks/bench_grow.py --quick    # under a minute
+    .venv/bin/python benchmarks/bench_grow.py --only-across   # growth across tasks only, both tree shapes
     python benchmarks/bench_grow.py --device cuda --random-1b   # a random ~1B Llama on a GPU
 """
 
@@ -50,6 +53,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--tasks", type=int, default=1, help="builtin Python tasks to grow (default 1)")
     parser.add_argument("--cross-tasks", type=int, default=None,
                         help="builtin Python tasks for the across-tasks figure (default 8; quick 4)")
+    parser.add_argument("--only-across", action="store_true",
+                        help="measure growth across tasks only (both tree shapes), not tree vs generate")
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens per branch (default 32; quick 8)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, median reported (3; quick 2)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
@@ -78,8 +83,8 @@ def load(args: argparse.Namespace):
     return model, loaded.tokenizer, f"random Llama {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B ({dtype})"
 
 
-def cases(args: argparse.Namespace, count: int | None = None):
-    """[(task, nodes)]: NODES risk nodes spread evenly over the lines after each task's prefix."""
+def cases(args: argparse.Namespace, count: int | None = None, nodes: int = NODES):
+    """[(task, nodes)]: ``nodes`` risk nodes spread evenly over the lines after each task's prefix."""
     from treeplay.data.builtin import load_builtin
     from treeplay.engine.tokens import line_start
     from treeplay.records import RiskNode, Task
@@ -95,7 +100,7 @@ def cases(args: argparse.Namespace, count: int | None = None):
     for task in tasks:
         first = task.prefix.count("\n") + 1 if task.prefix else 2
         last = task.golden.count("\n")
-        lines = [first + (last - first) * i // NODES for i in range(NODES)]
+        lines = [first + (last - first) * i // nodes for i in range(nodes)]
         out.append((task, [RiskNode(task_id=task.id, line=n, char_offset=line_start(task.golden, n), method="bench")
                            for n in lines]))
     return out
@@ -115,7 +120,7 @@ def run_tree(model, tok, work, new_tokens):
     return stats.tokens
 
 
-def run_tasks(model, tok, work, new_tokens, batched: bool):
+def run_tasks(model, tok, work, new_tokens, batched: bool, width: int = WIDTH):
     """``grow_trees`` over every task: their branches in shared batches, or one task at a time."""
     import tempfile
 
@@ -123,7 +128,7 @@ def run_tasks(model, tok, work, new_tokens, batched: bool):
     from treeplay.engine.hf_backend import HFBackend
     from treeplay.engine.rollout import GrowParams, grow_trees
 
-    sampling = SamplingParams(width=WIDTH, temperature=1.0, top_p=0.95, max_new_tokens=new_tokens, ignore_eos=True)
+    sampling = SamplingParams(width=width, temperature=1.0, top_p=0.95, max_new_tokens=new_tokens, ignore_eos=True)
     params = GrowParams(sampling=sampling, stop="none", max_batch=64 if batched else 1)
     tasks = [task for task, _, _ in work]
     nodes = [node for _, task_nodes, _ in work for node in task_nodes]
@@ -174,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["TREEPLAY_THREADS"] = "1"  # the thread governor keeps the benchmark's single thread
     torch.set_num_threads(1)
     model, tok, description = load(args)
+    if args.only_across:
+        return across_only(model, tok, args, new_tokens, description)
     work = prepare(tok, cases(args))
     methods = {"tree": lambda n: run_tree(model, tok, work, n),
                "per_node": lambda n: run_generate(model, tok, work, n, per_branch=False),
@@ -199,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"methods generated different token counts: {tokens}")
     tps = {m: tokens[m] / statistics.median(times[m]) for m in methods}
     across = cross_tasks(model, tok, args, new_tokens)
+    small = cross_tasks(model, tok, args, new_tokens, nodes=2, width=2)
     result = {
         "name": "bench_grow", "model": description, "device": args.device, "threads": torch.get_num_threads(),
         "torch": torch.__version__, "python": platform.python_version(), "quick": args.quick,
@@ -208,31 +216,55 @@ def main(argv: list[str] | None = None) -> int:
         "median_seconds": {m: statistics.median(times[m]) for m in methods}, "tokens_per_s": tps,
         "ratio": tps["tree"] / tps["per_node"], "ratio_b": tps["tree"] / tps["per_branch"],
         "across_tasks": across, "ratio_tasks": across["ratio"],
+        "across_tasks_2x2": small, "ratio_tasks_2x2": small["ratio"],
     }
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(f"RESULT bench_grow ratio={result['ratio']:.2f} ratio_b={result['ratio_b']:.2f} "
-          f"ratio_tasks={across['ratio']:.2f} tokens_per_s={tps['tree']:.1f} "
+          f"ratio_tasks={across['ratio']:.2f} ratio_tasks_2x2={small['ratio']:.2f} tokens_per_s={tps['tree']:.1f} "
           f"tokens_per_s_per_node={tps['per_node']:.1f} tokens_per_s_per_branch={tps['per_branch']:.1f} "
           f"tokens_per_s_across_tasks={across['tokens_per_s']['batched']:.1f}")
     return 0
 
 
-def cross_tasks(model, tok, args: argparse.Namespace, new_tokens: int) -> dict:
+def across_only(model, tok, args: argparse.Namespace, new_tokens: int, description: str) -> int:
+    """``--only-across``: both tree shapes across tasks; writes ``<output stem>_across.json``."""
+    import torch
+
+    across = cross_tasks(model, tok, args, new_tokens)
+    small = cross_tasks(model, tok, args, new_tokens, nodes=2, width=2)
+    result = {"name": "bench_grow_across", "model": description, "device": args.device,
+              "threads": torch.get_num_threads(), "torch": torch.__version__, "quick": args.quick,
+              "new_tokens_per_branch": new_tokens, "repeats": args.repeats, "across_tasks": across,
+              "ratio_tasks": across["ratio"], "across_tasks_2x2": small, "ratio_tasks_2x2": small["ratio"]}
+    out = args.output.with_name(args.output.stem + "_across.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"RESULT bench_grow_across ratio={small['ratio']:.2f} ratio_tasks={across['ratio']:.2f} "
+          f"ratio_tasks_2x2={small['ratio']:.2f} "
+          f"tokens_per_s_batched={across['tokens_per_s']['batched']:.1f} "
+          f"tokens_per_s_batched_2x2={small['tokens_per_s']['batched']:.1f}")
+    return 0
+
+
+def cross_tasks(model, tok, args: argparse.Namespace, new_tokens: int, nodes: int = NODES,
+                width: int = WIDTH) -> dict:
     """Tokens/s of growth batched across tasks vs one task at a time, same work, interleaved repeats, median."""
-    work = prepare(tok, cases(args, args.cross_tasks or (4 if args.quick else 8)))
-    run_tasks(model, tok, work[:1], 1, batched=True)  # warm-up
+    work = prepare(tok, cases(args, args.cross_tasks or (4 if args.quick else 8), nodes))
+    run_tasks(model, tok, work[:1], 1, batched=True, width=width)  # warm-up
     times: dict[str, list[float]] = {"batched": [], "one_task": []}
     tokens: dict[str, int] = {}
     for r in range(args.repeats):
         for name in (["batched", "one_task"] if r % 2 == 0 else ["one_task", "batched"]):
             started = time.perf_counter()
-            tokens[name] = run_tasks(model, tok, work, new_tokens, batched=name == "batched")
+            tokens[name] = run_tasks(model, tok, work, new_tokens, batched=name == "batched", width=width)
             times[name].append(time.perf_counter() - started)
             print(f"repeat {r + 1}/{args.repeats} {name:<10} {times[name][-1]:7.2f} s "
-                  f"{tokens[name] / times[name][-1]:8.1f} tokens/s (across {len(work)} tasks)", file=sys.stderr)
+                  f"{tokens[name] / times[name][-1]:8.1f} tokens/s (across {len(work)} tasks, {nodes} nodes x "
+                  f"{width} branches)", file=sys.stderr)
     tps = {m: tokens[m] / statistics.median(times[m]) for m in times}
-    return {"tasks": len(work), "generated_tokens": tokens["batched"], "seconds": times, "tokens_per_s": tps,
+    return {"tasks": len(work), "nodes_per_task": nodes, "branches_per_node": width,
+            "generated_tokens": tokens["batched"], "seconds": times, "tokens_per_s": tps,
             "ratio": tps["batched"] / tps["one_task"]}
 
 
