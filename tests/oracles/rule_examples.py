@@ -204,8 +204,17 @@ PY_SQL_STRING = (
     "\ndef approve(db, ids):\n"
     "    db.query('UPDATE drawings SET approved = 1 WHERE ' + ' OR '.join(['id = ?'] * len(ids)), ids)\n"
     "\ndef login(db, name):\n    query = f\"SELECT id FROM users WHERE login = %s\"\n"
-    "    return db.query(query, (name,))\n",
+    "    return db.query(query, (name,))\n"
+    # a column picked from a literal list or tuple (an allow-list), directly, by enumerate or through a name
+    "\ndef update(db, form, uid):\n    tags = ['nickname', 'email']\n    for (i, tag) in enumerate(tags):\n"
+    "        db.query('UPDATE members SET %s = ? WHERE id = ?' % tag, (form[tag], uid))\n"
+    "    for col in ('seen', 'hits'):\n        db.query('UPDATE counters SET %s = 0' % col)\n"
+    "    cols = ('seen', 'hits')\n    for col in cols:\n        db.query('UPDATE counters SET %s = 0' % col)\n",
 )
+# a loop over request data is no allow-list: still flagged (lines 3 and 5)
+PY_SQL_LOOP = ("def update(db, form):\n    for tag in form:\n        db.query('UPDATE members SET %s = 1' % tag)\n"
+               "    for (i, tag) in enumerate(form.keys()):\n"
+               "        db.query('UPDATE members SET %s = 1 WHERE id = %d' % (tag, i))\n")
 PY_LOG = (
     "import logging\nlog = logging.getLogger(__name__)\n\ndef denied(user):\n    log.warning('denied %s', user)\n",
     "import logging\nlog = logging.getLogger(__name__)\n\n"

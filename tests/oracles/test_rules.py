@@ -20,7 +20,7 @@ from treeplay.oracles.semgrep import (
     treeplay_rules,
 )
 
-from .rule_examples import EXAMPLES
+from .rule_examples import EXAMPLES, PY_SQL_LOOP
 
 REPO = Path(__file__).resolve().parents[2]
 PREFIXES = ("treeplay-py-", "treeplay-js-", "treeplay-c-", "treeplay-cpp-", "treeplay-go-", "treeplay-java-",
@@ -89,3 +89,14 @@ def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
     false_alarms = [r for r in EXAMPLES if r in {f.rule for f in found[f"{r}/fixed"]}]
     assert not missed, f"rules that missed their vulnerable example: {missed}"
     assert not false_alarms, f"rules that flagged their fixed example: {false_alarms}"
+
+
+@pytest.mark.tools
+def test_sql_formatting_spares_a_literal_allow_list_loop_but_not_a_loop_over_request_data():
+    oracle = SemgrepOracle(codeshield=False)
+    try:
+        oracle.version()
+    except ToolMissingError as err:
+        pytest.skip(str(err))
+    found = oracle.scan([Program("loop", "python", PY_SQL_LOOP)])["loop"]
+    assert sorted(f.line for f in found if f.rule == "treeplay-py-sql-string-formatted") == [3, 5]
