@@ -73,13 +73,19 @@ def test_rule_files_cover_every_language_semgrep_is_routed():
     assert SemgrepOracle.languages == {"python", "c", "cpp", "javascript", "go", "java", "ruby"}
 
 
-@pytest.mark.tools
-def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
+def _own_rules_oracle() -> SemgrepOracle:
+    """semgrep with treeplay's rules only; the test is skipped where semgrep is not installed."""
     oracle = SemgrepOracle(codeshield=False)
     try:
         oracle.version()
     except ToolMissingError as err:
         pytest.skip(str(err))
+    return oracle
+
+
+@pytest.mark.tools
+def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
+    oracle = _own_rules_oracle()
     programs = []
     for rule_id, (language, vulnerable, fixed) in EXAMPLES.items():
         programs.append(Program(f"{rule_id}/vulnerable", language, vulnerable))
@@ -93,10 +99,5 @@ def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
 
 @pytest.mark.tools
 def test_sql_formatting_spares_a_literal_allow_list_loop_but_not_a_loop_over_request_data():
-    oracle = SemgrepOracle(codeshield=False)
-    try:
-        oracle.version()
-    except ToolMissingError as err:
-        pytest.skip(str(err))
-    found = oracle.scan([Program("loop", "python", PY_SQL_LOOP)])["loop"]
+    found = _own_rules_oracle().scan([Program("loop", "python", PY_SQL_LOOP)])["loop"]
     assert sorted(f.line for f in found if f.rule == "treeplay-py-sql-string-formatted") == [3, 5]
