@@ -95,8 +95,9 @@ def collect(run: Path, out_root: Path = RESULTS) -> Path:
     # the verdicts are the run's: collecting again (a new format, a later stage) keeps the first collect's commit
     earlier = json.loads(path.read_text(encoding="utf-8")).get("judged_by") if path.is_file() else None
     record = {"run": run.name, "judged_by": earlier or _commit(),
-              "wall_s": {name: s.get("wall_s") for name, s in stages.items()}, "iterations": _iterations(run),
-              "evals": evals}
+              "wall_s": {name: s.get("wall_s") for name, s in stages.items() if not s.get("copied_from")},
+              "copied": {name: s["copied_from"] for name, s in stages.items() if s.get("copied_from")},
+              "iterations": _iterations(run), "evals": evals}
     out_root.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
@@ -350,6 +351,9 @@ def report(results: Path = RESULTS) -> str:
     for name, arm in arms.items():
         lines.append(f"{name}: wall time per stage (s): " + ", ".join(
             f"{stage} {seconds:.0f}" for stage, seconds in arm["wall_s"].items() if seconds is not None))
+        if arm.get("copied"):  # stages whose outputs another run made (same inputs and settings): no time here
+            lines.append(f"{name}: stages copied from another run: " + ", ".join(
+                f"{stage} (from {source})" for stage, source in arm["copied"].items()))
         for iteration, entry in arm.get("iterations", {}).items():
             parts = []
             if "trees" in entry:

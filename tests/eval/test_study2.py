@@ -103,6 +103,22 @@ def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
     assert held["pairs"]["by_reason"]["golden>vulnerable"] == 2
 
 
+def test_collect_keeps_stages_copied_from_another_run_out_of_the_wall_time(study2, tmp_path):
+    run = tmp_path / "study2-tsp-local-nll"
+    run.mkdir()
+    stages = {"iter_1/grow": {"wall_s": 1251.0, "copied_from": "runs/study2-tsp-local/iter_1/grow"},
+              "iter_1/train": {"wall_s": 1900.0}}
+    (run / "manifest.json").write_text(json.dumps({"stages": stages}))
+    record = json.loads(study2.collect(run, tmp_path / "results").read_text())
+    assert record["wall_s"] == {"iter_1/train": 1900.0}
+    assert record["copied"] == {"iter_1/grow": "runs/study2-tsp-local/iter_1/grow"}
+    record["evals"] = {"iter_1": {}}
+    (tmp_path / "results" / "study2-tsp-local-nll.json").write_text(json.dumps(record))
+    report = study2.report(tmp_path / "results")
+    assert "iter_1/train 1900" in report and "iter_1/grow 1251" not in report
+    assert "stages copied from another run: iter_1/grow (from runs/study2-tsp-local/iter_1/grow)" in report
+
+
 def test_rejudge_judges_a_runs_programs_again_into_a_copy_that_collect_reads(study2, tmp_path):
     from tests.tree.fixtures import GOLDEN, TASK
     from treeplay.config import load_config
