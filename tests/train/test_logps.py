@@ -72,6 +72,17 @@ def test_reference_logps_in_chunks_equal_the_unchunked_ones():
                                rtol=1e-6, atol=1e-5)
 
 
+def test_reference_pass_shows_a_bar_per_group_and_gives_the_same_values(capsys):
+    model, tokenizer = tiny_model_and_tokenizer(seed=1)
+    groups = groups_for("tsp", tokenizer)
+    quiet = compute_reference_logps(model, groups, "cpu")
+    assert "reference log-probs" not in capsys.readouterr().err
+    shown = compute_reference_logps(model, groups, "cpu", bar=True)
+    err = capsys.readouterr().err
+    assert "reference log-probs" in err and f"0/{len(groups)} " in err  # one step per group (left: cleared)
+    assert shown == quiet
+
+
 class VocabularyTensors(TorchDispatchMode):
     """Records the rows of every tensor an operation produces whose last dimension is the vocabulary (views of the
     head's own weight, such as its transpose, left out)."""

@@ -60,26 +60,32 @@ def inputs_sha256(groups: Sequence[PairGroup]) -> str:
 
 def compute_reference_logps(model: Any, groups: Sequence[PairGroup], device: Any,
                             autocast: Callable[[], Any] = contextlib.nullcontext,
-                            chunk: int | None = DEFAULT_CHUNK) -> dict[int, tuple[float, float]]:
-    """One packed forward pass per group, no gradients, eval mode: ``{pair index: (chosen, rejected)}``."""
+                            chunk: int | None = DEFAULT_CHUNK, bar: bool = False) -> dict[int, tuple[float, float]]:
+    """One packed forward pass per group, no gradients, eval mode: ``{pair index: (chosen, rejected)}``; ``bar``:
+    a progress bar on stderr (one step per group), since the pass over a large pair set takes minutes."""
+    from treeplay.progress import StageProgress
+
     was_training = model.training
     model.eval()
     values: dict[int, tuple[float, float]] = {}
     try:
-        with torch.no_grad(), autocast():
+        with torch.no_grad(), autocast(), StageProgress("reference", len(groups), unit="group", bar=bar,
+                                                        desc="reference log-probs", leave=False) as progress:
             for group in groups:
                 logps = packed_logps(model, pack_pairs(group.pairs).to(device), chunk).float().tolist()
                 for p, index in enumerate(group.indices):
                     values[index] = (logps[2 * p], logps[2 * p + 1])
+                progress.advance()
     finally:
         model.train(was_training)
     return values
 
 
 def load_or_compute_reference(path: str | Path, model: Any, groups: Sequence[PairGroup], fingerprint: Mapping[str, Any],
-                              accelerator: Any, chunk: int | None = DEFAULT_CHUNK) -> ReferenceLogps:
+                              accelerator: Any, chunk: int | None = DEFAULT_CHUNK,
+                              progress: bool = False) -> ReferenceLogps:
     """The reference log-probs of ``groups``: read from ``path`` when its fingerprint matches, else computed (each
-    rank a share, gathered) and written by rank 0."""
+    rank a share, gathered; ``progress``: a bar on rank 0) and written by rank 0."""
     path = Path(path)
     stored = read_reference(path, fingerprint)
     needed = {index for group in groups for index in group.indices}
@@ -88,7 +94,8 @@ def load_or_compute_reference(path: str | Path, model: Any, groups: Sequence[Pai
     from accelerate.utils import gather_object
 
     rank, world = accelerator.process_index, accelerator.num_processes
-    mine = compute_reference_logps(model, groups[rank::world], accelerator.device, accelerator.autocast, chunk)
+    mine = compute_reference_logps(model, groups[rank::world], accelerator.device, accelerator.autocast, chunk,
+                                   bar=progress and accelerator.is_main_process)
     values: dict[int, tuple[float, float]] = {}
     for part in (gather_object([mine]) if world > 1 else [mine]):
         values.update(part)

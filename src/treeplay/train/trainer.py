@@ -120,7 +120,8 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
     policy = _plain(loaded.model).to(accelerator.device)  # this rank's device under accelerate launch
     _check_vocabulary(policy, groups)
     with tree_attention(policy):  # packed passes only: restored before the model is saved and returned
-        loop, state = _prepare(accelerator, policy, groups, out, params, plan, fingerprint, folder, loaded.dtype)
+        loop, state = _prepare(accelerator, policy, groups, out, params, plan, fingerprint, folder, loaded.dtype,
+                               progress)
         state.update(notes or {})
         _run(loop, state, callback, progress, on_progress)
     _save_model(accelerator, loop.model, loaded, out, params)
@@ -133,15 +134,16 @@ def train(loaded: Any, groups: Sequence[PairGroup], out_dir: str | Path, params:
 
 def _prepare(accelerator: Any, policy: Any, groups: Sequence[PairGroup], out: Path, params: TrainParams,
              plan: DataPlan, fingerprint: Mapping[str, Any], folder: Path | None,
-             dtype: Any) -> tuple[_Loop, dict[str, Any]]:
-    """Reference log-probs, the trainable model and its optimizer (resumed from ``folder``), the run state."""
+             dtype: Any, progress: bool = False) -> tuple[_Loop, dict[str, Any]]:
+    """Reference log-probs (``progress``: with a bar), the trainable model and its optimizer (resumed from
+    ``folder``), the run state."""
     sha = fingerprint["inputs_sha256"]
     refs = None
     if params.method != "sft":
         ref_fingerprint = {"model": fingerprint["base"], "adapters": fingerprint["adapters"],
                            "dtype": str(dtype), "inputs_sha256": sha}
         refs = load_or_compute_reference(out / REF_FILE, policy, groups, ref_fingerprint, accelerator,
-                                         chunk=params.logits_chunk)
+                                         chunk=params.logits_chunk, progress=progress)
     model = _trainable(policy, params)
     optimizer, scheduler = _optimizer(model, params, plan.total_steps)
     model, optimizer = accelerator.prepare(model, optimizer)
