@@ -23,6 +23,8 @@ and a digest of those ids, so that only prompts of the same set pair up across a
   as a robustness check, the Wilcoxon signed-rank test;
 - the secondary comparisons (every arm against the base model and against SFT, per metric), with Holm-adjusted
   p-values (``statsmodels.stats.multitest.multipletests``) and their number;
+- apart from those, the exploratory comparisons the plan did not name (``EXPLORATORY``: TSP local against DPO on
+  the data sets' own pairs), Holm-adjusted among themselves;
 - the per-iteration curves (every arm's pooled figures after each iteration) and what each arm's trees held.
 
 The last line is ``RESULT study2 ...`` with the primary effect and p-value when both arms are there.
@@ -47,6 +49,8 @@ FIRST_STUDY_DELTA = 0.29  # discordant share, TSP (verified) vs base, first stud
 TARGET_MDE = 0.05
 PRIMARY = ("study2-tsp-local", "study2-sft")
 BASE, CONTROL = "study2-base", "study2-sft"
+# Comparisons the plan did not name, chosen after seeing results: printed apart, Holm-adjusted among themselves only
+EXPLORATORY = (("study2-tsp-local", "study2-dpo-pairs"),)
 # Per-sample flags kept per prompt: strict secure, functional and secure (sets with tests), and for SPR@1 whether a
 # parsed sample was flagged by the default profile / the paper profile ("-": did not parse, left out of SPR@1).
 METRICS = ("secure", "func_sec", "spr", "spr_paper")
@@ -267,8 +271,6 @@ def paired(first: Mapping[str, Sequence[int]], second: Mapping[str, Sequence[int
 
 def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
     """(the primary comparison, the secondary ones with Holm-adjusted p-values)."""
-    from treeplay.eval.metrics import holm
-
     finals = {name: final_eval(arm)[1] for name, arm in arms.items()}
     primary = None
     if all(name in finals for name in PRIMARY):
@@ -283,10 +285,30 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
                 if result is not None:
                     label = metric if sets == "all" else f"{metric} ({sets} CWEs)"
                     rows.append({"arm": name, "against": against, "metric": label, **result})
-    if rows:
-        for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
-            row["p_holm"] = p
+    _holm(rows)
     return primary, rows
+
+
+def exploratory(arms: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """The ``EXPLORATORY`` comparisons whose two arms are there, per metric, Holm-adjusted among themselves."""
+    finals = {name: final_eval(arm)[1] for name, arm in arms.items()}
+    rows = []
+    for name, against in EXPLORATORY:
+        if name not in finals or against not in finals:
+            continue
+        for metric in METRICS:
+            result = paired(pooled(finals[name], metric), pooled(finals[against], metric))
+            if result is not None:
+                rows.append({"arm": name, "against": against, "metric": metric, **result})
+    _holm(rows)
+    return rows
+
+
+def _holm(rows: list[dict[str, Any]]) -> None:
+    from treeplay.eval.metrics import holm
+
+    for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
+        row["p_holm"] = p
 
 
 def curves(arms: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
@@ -332,11 +354,15 @@ def report(results: Path = RESULTS) -> str:
                   f"{100 * primary['first']:.1f}% vs {100 * primary['second']:.1f}%, effect {_pts(primary['effect'])} "
                   f"points (95% CI {_pts(low)} to {_pts(high)}), paired t-test p = {primary['p']:.3g}, Wilcoxon "
                   f"p = {primary['p_wilcoxon']:.3g}", ""]
-    if rows:
-        lines += [f"Secondary ({len(rows)} comparisons; p Holm-adjusted over all of them):", "",
+    for title, table in ((f"Secondary ({len(rows)} comparisons; p Holm-adjusted over all of them)", rows),
+                         ("Exploratory (not in the plan, chosen after its results; p Holm-adjusted over these "
+                          "rows only)", exploratory(arms))):
+        if not table:
+            continue
+        lines += [f"{title}:", "",
                   "| arm | against | metric | prompts | arm | against | effect (points) | 95% CI | p | p (Holm) |",
                   "|---|---|---|---:|---:|---:|---:|---|---:|---:|"]
-        for r in rows:
+        for r in table:
             low, high = r["ci95"]
             lines.append(f"| {r['arm']} | {r['against']} | {r['metric']} | {r['prompts']} | {100 * r['first']:.1f}% | "
                          f"{100 * r['second']:.1f}% | {_pts(r['effect'])} | {_pts(low)} to {_pts(high)} | "

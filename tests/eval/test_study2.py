@@ -82,6 +82,30 @@ def test_curves_pool_every_set_per_iteration_and_count_unparsed_samples(study2, 
     assert "Primary (study2-tsp-local after iter 2, study2-sft after iter 1)" in report
 
 
+def test_exploratory_comparisons_are_printed_apart_and_adjusted_among_themselves(study2, tmp_path):
+    def arm(prompts):
+        evals = {"securityeval": {"metrics": {}, **study2.pack(prompts)}}
+        return {"run": "x", "wall_s": {}, "evals": {"iter_1": evals}}
+
+    tsp = {f"t{i}": {"secure": flags} for i, flags in enumerate(["11", "10", "11", "01"])}
+    dpo = {f"t{i}": {"secure": flags} for i, flags in enumerate(["00", "00", "10", "01"])}
+    for name, data in {"study2-tsp-local": arm(tsp), "study2-dpo-pairs": arm(dpo)}.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    arms = study2.load(tmp_path)
+    assert study2.comparisons(arms) == (None, [])  # neither pair is in the plan: no secondary row
+    (row,) = study2.exploratory(arms)  # only "secure" has flags in both arms
+    # per-prompt differences 1, 0.5, 0.5, 0: mean 0.5, sd sqrt(1/6), t = 0.5 / (sqrt(1/6) / 2) = sqrt(6), 3 df
+    assert (row["arm"], row["against"], row["metric"], row["prompts"]) == ("study2-tsp-local", "study2-dpo-pairs",
+                                                                           "secure", 4)
+    assert row["effect"] == pytest.approx(0.5)
+    t = math.sqrt(6)
+    t_cdf = 0.5 + (t / math.sqrt(3) / (1 + t * t / 3) + math.atan(t / math.sqrt(3))) / math.pi  # closed form, 3 df
+    assert row["p"] == pytest.approx(2 * (1 - t_cdf)) and row["p_holm"] == pytest.approx(row["p"])  # one row
+    text = study2.report(tmp_path)
+    assert "Exploratory (not in the plan" in text and "Secondary" not in text
+    assert "| study2-tsp-local | study2-dpo-pairs | secure | 4 | 75.0% | 25.0% | +50.0 |" in text
+
+
 def test_collect_counts_what_the_trees_held_per_iteration(study2, tmp_path):
     from tests.tree.fixtures import TASK, VERDICTS, make_tree
     from treeplay.records import write_jsonl
