@@ -26,6 +26,7 @@ one task at a time> tokens_per_s=<tree> ...``.
     .venv/bin/python benchmarks/bench_grow.py            # default model, CPU, about 6 minutes on one core
     .venv/bin/python benchmarks/bench_grow.py --quick    # under a minute
     .venv/bin/python benchmarks/bench_grow.py --only-across   # growth across tasks only, both tree shapes
+    .venv/bin/python benchmarks/bench_grow.py --only-across --threads 2   # the same with both cores of a 2-core machine
     python benchmarks/bench_grow.py --device cuda --random-1b   # a random ~1B Llama on a GPU
 """
 
@@ -58,6 +59,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens per branch (default 32; quick 8)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, median reported (3; quick 2)")
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1, the comparable figure; both methods get the same number)")
     parser.add_argument("--random-1b", action="store_true", help="a randomly initialised ~1B Llama (bf16 on GPU)")
     parser.add_argument("--output", type=Path, default=RESULTS)
     return parser.parse_args(argv)
@@ -176,8 +179,10 @@ def main(argv: list[str] | None = None) -> int:
     args.repeats = args.repeats or (2 if args.quick else 3)
     import torch
 
-    os.environ["TREEPLAY_THREADS"] = "1"  # the thread governor keeps the benchmark's single thread
-    torch.set_num_threads(1)
+    if args.threads < 1:
+        raise SystemExit("--threads must be at least 1")
+    os.environ["TREEPLAY_THREADS"] = str(args.threads)  # the thread governor keeps the benchmark's thread count
+    torch.set_num_threads(args.threads)
     model, tok, description = load(args)
     if args.only_across:
         return across_only(model, tok, args, new_tokens, description)
