@@ -275,40 +275,36 @@ def comparisons(arms: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, Any] |
     primary = None
     if all(name in finals for name in PRIMARY):
         primary = paired(pooled(finals[PRIMARY[0]]), pooled(finals[PRIMARY[1]]))
-    rows = []
-    for name in finals:
-        for against in (BASE, CONTROL):
-            if name in (BASE, against) or against not in finals or (name, against) == PRIMARY:
-                continue
-            for metric, sets in [(m, "all") for m in METRICS] + [("secure", "seen"), ("secure", "unseen")]:
-                result = paired(pooled(finals[name], metric, sets), pooled(finals[against], metric, sets))
-                if result is not None:
-                    label = metric if sets == "all" else f"{metric} ({sets} CWEs)"
-                    rows.append({"arm": name, "against": against, "metric": label, **result})
-    _holm(rows)
-    return primary, rows
+    pairs = [(name, against) for name in finals for against in (BASE, CONTROL)
+             if name not in (BASE, against) and (name, against) != PRIMARY]
+    scopes = [(m, "all") for m in METRICS] + [("secure", "seen"), ("secure", "unseen")]
+    return primary, _compare(finals, pairs, scopes)
 
 
 def exploratory(arms: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
     """The ``EXPLORATORY`` comparisons whose two arms are there, per metric, Holm-adjusted among themselves."""
     finals = {name: final_eval(arm)[1] for name, arm in arms.items()}
-    rows = []
-    for name, against in EXPLORATORY:
-        if name not in finals or against not in finals:
-            continue
-        for metric in METRICS:
-            result = paired(pooled(finals[name], metric), pooled(finals[against], metric))
-            if result is not None:
-                rows.append({"arm": name, "against": against, "metric": metric, **result})
-    _holm(rows)
-    return rows
+    return _compare(finals, EXPLORATORY, [(m, "all") for m in METRICS])
 
 
-def _holm(rows: list[dict[str, Any]]) -> None:
+def _compare(finals: Mapping[str, Any], pairs: Sequence[tuple[str, str]],
+             scopes: Sequence[tuple[str, str]]) -> list[dict[str, Any]]:
+    """One row per pair of arms that are both there and per (metric, CWE sets) with prompts on both sides, its p
+    Holm-adjusted over these rows."""
     from treeplay.eval.metrics import holm
 
+    rows = []
+    for name, against in pairs:
+        if name not in finals or against not in finals:
+            continue
+        for metric, sets in scopes:
+            result = paired(pooled(finals[name], metric, sets), pooled(finals[against], metric, sets))
+            if result is not None:
+                label = metric if sets == "all" else f"{metric} ({sets} CWEs)"
+                rows.append({"arm": name, "against": against, "metric": label, **result})
     for row, p in zip(rows, holm([r["p"] for r in rows]), strict=True):
         row["p_holm"] = p
+    return rows
 
 
 def curves(arms: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
