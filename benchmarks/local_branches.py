@@ -38,9 +38,11 @@ SETS = {
     "seccodeplt-train-69": {"import": ["--format", "seccodeplt", "{data}/seccodeplt/train.json@per_cwe=3"],
                             "nodes": ["--method", "diff", "nodes.max_nodes=2"]},
 }
-# mode -> grow overrides; "statement-redraw" draws a branch whose program does not parse again, twice at most
+# mode -> grow overrides; "statement-redraw" draws a branch whose program does not parse again, REDRAWS times at
+# most (--redraws N; another N is kept as "statement-redraw-N")
+REDRAWS = 2
 MODES = {"function": ["grow.stop=function"], "statement": ["grow.stop=statement"],
-         "statement-redraw": ["grow.stop=statement", "grow.redraws=2"]}
+         "statement-redraw": ["grow.stop=statement", f"grow.redraws={REDRAWS}"]}
 GROW = ["grow.width=2", "grow.max_new_tokens=128", "grow.max_batch=64"]
 
 
@@ -104,14 +106,16 @@ def main() -> None:
     parser.add_argument("--limit", type=int, help="only the first N tasks of each set")
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--modes", nargs="+", default=["function", "statement"], choices=list(MODES))
-    parser.add_argument("--redraws", type=int, default=2, metavar="N",
-                        help="grow.redraws for the statement-redraw mode (default 2); another N is kept in the "
-                             "summary as statement-redraw-N, beside the default's figures")
+    parser.add_argument("--redraws", type=int, default=REDRAWS, metavar="N",
+                        help=f"grow.redraws for the statement-redraw mode (default {REDRAWS}); another N is kept in "
+                             "the summary as statement-redraw-N, beside the default's figures")
     args = parser.parse_args()
     if args.redraws < 1:
         parser.error("--redraws must be at least 1 (0 is the plain statement mode)")
-    modes = {**MODES, "statement-redraw": ["grow.stop=statement", f"grow.redraws={args.redraws}"]}
-    label = {m: (f"{m}-{args.redraws}" if m == "statement-redraw" and args.redraws != 2 else m) for m in MODES}
+    modes, label = dict(MODES), {m: m for m in MODES}
+    if args.redraws != REDRAWS:
+        modes["statement-redraw"] = ["grow.stop=statement", f"grow.redraws={args.redraws}"]
+        label["statement-redraw"] = f"statement-redraw-{args.redraws}"
     previous = args.out / "summary.json"  # modes measured before in this folder stay in the summary
     summary: dict = json.loads(previous.read_text(encoding="utf-8")) if previous.is_file() else {}
     for name in args.sets:
