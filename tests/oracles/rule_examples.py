@@ -147,6 +147,10 @@ PY_YAML = (
     "import yaml\n\ndef load(text):\n    return yaml.unsafe_load(text)\n",
     "import yaml\n\ndef load(text):\n    return yaml.safe_load(text)\n",
 )
+PY_PICKLE = (
+    "import pickle\n\ndef restore(path):\n    with open(path, 'rb') as f:\n        return pickle.load(f)\n",
+    "import json\n\ndef restore(path):\n    with open(path) as f:\n        return json.load(f)\n",
+)
 PY_XXE = (
     "from lxml import etree\n\ndef parse(data):\n"
     "    return etree.fromstring(data, etree.XMLParser(resolve_entities=True))\n",
@@ -326,6 +330,7 @@ EXAMPLES: dict[str, tuple[str, str, str]] = {
     "treeplay-py-secret-env-default": ("python", *PY_ENV_DEFAULT),
     "treeplay-py-secret-literal": ("python", *PY_LITERAL),
     "treeplay-py-yaml-unsafe-loader": ("python", *PY_YAML),
+    "treeplay-py-pickle-deserialization": ("python", *PY_PICKLE),
     "treeplay-py-xml-external-entities": ("python", *PY_XXE),
     "treeplay-py-open-redirect-relative-check": ("python", *PY_REL_REDIRECT),
     "treeplay-py-redirect-host-unchecked": ("python", *PY_HOST_REDIRECT),

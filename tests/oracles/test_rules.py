@@ -101,3 +101,42 @@ def test_treeplay_rules_flag_their_examples_and_spare_the_fixed_code():
 def test_sql_formatting_spares_a_literal_allow_list_loop_but_not_a_loop_over_request_data():
     found = _own_rules_oracle().scan([Program("loop", "python", PY_SQL_LOOP)])["loop"]
     assert sorted(f.line for f in found if f.rule == "treeplay-py-sql-string-formatted") == [3, 5]
+
+
+# (name, code, flagged?) for the deserialization rules' narrower patterns.
+DESERIALIZATION_CASES = [
+    ("pickle-file", "import pickle\n\ndef load(path):\n    with open(path, 'rb') as f:\n"
+                    "        return pickle.load(f)\n", True),
+    ("pickle-request", "import pickle\n\ndef load(request):\n    return pickle.loads(request.data)\n", True),
+    ("cpickle-alias", "import cPickle as pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n", True),
+    ("from-import", "from pickle import loads\n\ndef load(blob):\n    return loads(blob)\n", True),
+    ("dill", "import dill\n\ndef load(blob):\n    return dill.loads(blob)\n", True),
+    ("pandas", "import pandas as pd\n\ndef load(path):\n    return pd.read_pickle(path)\n", True),
+    ("shelf-read", "import shelve\n\ndef load(path):\n    return dict(shelve.open(path))\n", True),
+    ("shelf-new", "import shelve\n\ndef save(path, items):\n    s = shelve.open(path, 'n')\n"
+                  "    s.update(items)\n    s.close()\n", False),
+    ("shelf-new-kw", "import shelve\n\ndef save(path, items):\n    with shelve.open(path, flag='n') as s:\n"
+                     "        s.update(items)\n", False),
+    ("round-trip", "import pickle\n\ndef copy(x):\n    s = pickle.dumps(x)\n    y = pickle.loads(s)\n"
+                   "    assert x == y\n", False),
+    ("round-trip-inline", "import pickle\n\ndef copy(x):\n    return pickle.loads(pickle.dumps(x))\n", False),
+    ("other-bytes-after-dumps", "import pickle\n\ndef load(x, blob):\n    s = pickle.dumps(x)\n"
+                                "    return pickle.loads(blob)\n", True),
+    ("pyyaml-load", "import yaml\n\ndef load(text):\n    return yaml.load(text)\n", True),
+    ("ruamel-safe", "from ruamel.yaml import YAML\n\ndef load(text):\n    yaml = YAML(typ='safe')\n"
+                    "    return yaml.load(text)\n", False),
+    ("ruamel-round-trip", "from ruamel.yaml import YAML\n\ndef load(text):\n    yaml = YAML()\n"
+                          "    return yaml.load(text)\n", False),
+    ("ruamel-unsafe", "from ruamel.yaml import YAML\n\ndef load(text):\n    loader = YAML(typ='unsafe')\n"
+                      "    return loader.load(text)\n", True),
+    ("ruamel-unsafe-inline", "from ruamel.yaml import YAML\n\ndef load(text):\n"
+                             "    return YAML(typ='unsafe').load(text)\n", True),
+]
+
+
+@pytest.mark.tools
+def test_deserialization_rules_spare_round_trips_new_shelves_and_ruamel_but_flag_every_other_load():
+    rules = {"treeplay-py-pickle-deserialization", "treeplay-py-yaml-unsafe-loader"}
+    found = _own_rules_oracle().scan([Program(name, "python", code) for name, code, _ in DESERIALIZATION_CASES])
+    flagged = {name for name, _, _ in DESERIALIZATION_CASES if rules & {f.rule for f in found[name]}}
+    assert flagged == {name for name, _, vulnerable in DESERIALIZATION_CASES if vulnerable}

@@ -5,13 +5,15 @@ CWE ids come from bandit's own ``issue_cwe`` metadata (canonicalised); severity 
 (``--ignore-nosec``): a model trained against this oracle must not be able to silence it by writing a comment.
 
 Tests skipped by default (``DEFAULT_SKIP``) are those a treeplay semgrep rule replaces with a narrower pattern:
-bandit flags every ``eval``/``exec`` (B307, B102), every SQL-looking string built by formatting (B608) and every
-shell command that is not a constant (B605), including
-the usual fixes. ``treeplay-py-code-eval`` and ``treeplay-py-sql-string-formatted`` flag the same calls and
-strings but spare code checked first (a syntax tree walked against an allow-list, a full match on digits and
-operators) and strings that cannot carry SQL (f-strings with nothing interpolated, constants concatenated, "?"
-placeholders); ``treeplay-py-shell-command-string`` spares shell commands whose words were all checked against an
-allow-list or quoted. (semgrep also drops CodeShield's rules for the same calls: ``semgrep.REPLACED_RULES``.)
+bandit flags every ``eval``/``exec`` (B307, B102), every SQL-looking string built by formatting (B608), every shell
+command that is not a constant (B605) and every unpickling (B301), including the usual fixes.
+``treeplay-py-code-eval`` and ``treeplay-py-sql-string-formatted`` flag the same calls and strings but spare code
+checked first (a syntax tree walked against an allow-list, a full match on digits and operators) and strings that
+cannot carry SQL (f-strings with nothing interpolated, constants concatenated, "?" placeholders);
+``treeplay-py-shell-command-string`` spares shell commands whose words were all checked against an allow-list or
+quoted; ``treeplay-py-pickle-deserialization`` spares a value pickled and loaded back in the same function and a
+shelf opened with flag "n" (always new and empty). (semgrep also drops CodeShield's rules for the same calls:
+``semgrep.REPLACED_RULES``.)
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from treeplay.records import Finding
 
 INSTALL_HINT = "pip install 'bandit>=1.7' (or pip install 'treeplay[oracles]')"
 
-# Replaced by treeplay's semgrep rules (see the module docstring): exec, eval, SQL strings built by formatting.
-DEFAULT_SKIP = ("B102", "B307", "B605", "B608")
+# Replaced by treeplay's semgrep rules (see the module docstring): exec, eval, unpickling, shell commands and SQL
+# strings built by formatting.
+DEFAULT_SKIP = ("B102", "B301", "B307", "B605", "B608")
 # Tests whose finding is not a weakness in itself on a current Python, reported as low (below the default threshold):
 # - B113, a request without a time-out: a robustness problem (a hung call), not an exploitable one.
 # - B313-B319, the standard library's XML parsers: since Python 3.7.1 they resolve no external entities and fetch

@@ -91,6 +91,9 @@ REPLACED_RULES = {
         "insecure-exec-use": "treeplay-py-code-eval",
         "insecure-os-system-use": "treeplay-py-shell-command-string",
         "insecure-os-popen-use": "treeplay-py-shell-command-string",
+        "unsafe-pickle-use": "treeplay-py-pickle-deserialization",
+        "unsafe-dill-use": "treeplay-py-pickle-deserialization",
+        "unsafe-json-pickle-use": "treeplay-py-pickle-deserialization",
     },
     "javascript": {
         "pathtraversal-non-literal-fs-filename": "treeplay-js-path-traversal",
