@@ -5,8 +5,10 @@ Sets: ``builtin`` (treeplay's own tasks: ``.golden`` = secure reference, ``.vuln
 ``seccodeplt-train`` (SecCodePLT train, which treeplay's rules were never tuned on: a held-out check). For every
 analyzer on its own and for all of them together (``treeplay.oracles.static.scan_programs``, findings deduped),
 a program counts as flagged when it has at least one finding at or above ``--severity``. "with its CWE" counts a
-vulnerable program only when a finding names one of the task's CWEs. Prints the markdown tables of
-docs/oracles.md; "-" marks an analyzer that covers none of those programs' languages.
+vulnerable program only when a finding names one of the task's CWEs. "after review" counts a flagged secure
+reference only when one of its findings is not a real weakness reviewed in ``benchmarks/reviewed_alarms.yaml``
+(``benchmarks/reviewed.py``). Prints the markdown tables of docs/oracles.md; "-" marks an analyzer that covers
+none of those programs' languages.
 
     .venv/bin/python benchmarks/detection.py                        # builtin and SecCodePLT dev, medium
     .venv/bin/python benchmarks/detection.py --set seccodeplt-train  # the held-out check
@@ -31,10 +33,14 @@ from treeplay.oracles.semgrep import USECASES, SemgrepOracle
 from treeplay.oracles.static import DEFAULT_ANALYZERS, covered_languages, scan_programs
 from treeplay.records import Task
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reviewed import load_reviewed, still_alarm  # noqa: E402
+
 SHARED = Path(os.environ.get("TREEPLAY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SETS = {"builtin": None, "seccodeplt": SHARED / "seccodeplt" / "dev.json",
         "seccodeplt-train": SHARED / "seccodeplt" / "train.json"}
-# counts[column][cwe] = [vulnerable flagged, vulnerable, secure flagged, secure, vulnerable flagged with its CWE]
+# counts[column][cwe] = [vulnerable flagged, vulnerable, secure flagged, secure, vulnerable flagged with its CWE,
+#                        secure flagged after review (benchmarks/reviewed_alarms.yaml)]
 Counts = dict[str, dict[str, list[int]]]
 
 
@@ -65,6 +71,7 @@ def measure(tasks: Sequence[Task], analyzers: Sequence[str], severity: str, cach
             oracles: dict[str, Oracle] | None = None) -> Counts:
     """Flag counts per column (each analyzer, then ``combined``) and CWE (plus ``all``)."""
     progs, role = programs_of(tasks)
+    reviewed = load_reviewed()
     columns = {name: [name] for name in analyzers}
     columns["combined"] = list(analyzers)
     counts: Counts = {}
@@ -72,7 +79,7 @@ def measure(tasks: Sequence[Task], analyzers: Sequence[str], severity: str, cach
         covered = covered_languages(names)
         mine = [p for p in progs if p.language in covered]
         found = scan_programs(mine, analyzers=names, severity=severity, cache=cache, oracles=oracles)
-        table: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0])
+        table: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
         for key, findings in found.items():
             task, kind = role[key]
             right = any(f.cwe in task.cwes for f in findings)
@@ -85,6 +92,7 @@ def measure(tasks: Sequence[Task], analyzers: Sequence[str], severity: str, cach
                 else:
                     row[2] += bool(findings)
                     row[3] += 1
+                    row[5] += still_alarm(key, (f.rule for f in findings), reviewed)
         counts[column] = dict(table)
     return counts
 
@@ -93,19 +101,24 @@ def _pct(hit: int, total: int) -> str:
     return f"{100 * hit / total:.0f}%" if total else "-"
 
 
+def _frac(hit: int, total: int) -> str:
+    return f"{_pct(hit, total)} ({hit}/{total})" if total else "-"
+
+
 def _row(counts: Counts, column: str, cwe: str) -> list[int]:
-    return counts[column].get(cwe, [0, 0, 0, 0, 0])
+    return counts[column].get(cwe, [0, 0, 0, 0, 0, 0])
 
 
 def summary(counts: Counts, tasks: Sequence[Task], name: str, severity: str) -> str:
-    """One row per analyzer: recall, false alarms (overall)."""
+    """One row per analyzer: recall, false alarms (overall), and after review."""
     vuln = sum(len(t.vulnerable) for t in tasks)
     lines = [f"| {name} ({len(tasks)} tasks, {vuln} vulnerable, {len(tasks)} secure; >= {severity}) "
-             "| recall | recall with its CWE | false alarms |", "|---|---:|---:|---:|"]
+             "| recall | recall with its CWE | false alarms | false alarms after review |", "|---|---:|---:|---:|---:|"]
     for column in counts:
         r = _row(counts, column, "all")
         label = f"**{column}**" if column == "combined" else column
-        lines.append(f"| {label} | {_pct(r[0], r[1])} | {_pct(r[4], r[1])} | {_pct(r[2], r[3])} |")
+        lines.append(f"| {label} | {_pct(r[0], r[1])} | {_pct(r[4], r[1])} | {_frac(r[2], r[3])} "
+                     f"| {_frac(r[5], r[3])} |")
     return "\n".join(lines) + "\n"
 
 
@@ -117,13 +130,14 @@ def per_cwe(counts: Counts, tasks: Sequence[Task]) -> str:
         for cwe in task.cwes:
             ntasks[cwe] += 1
     cwes = sorted(ntasks, key=lambda c: (-ntasks[c], int(c.split("-")[1])))
-    head = "| CWE | tasks | vulnerable | " + " | ".join(f"recall {c}" for c in columns) + " | false alarms combined |"
-    lines = [head, "|---|---:|---:|" + "---:|" * (len(columns) + 1)]
+    head = ("| CWE | tasks | vulnerable | " + " | ".join(f"recall {c}" for c in columns)
+            + " | false alarms combined | after review |")
+    lines = [head, "|---|---:|---:|" + "---:|" * (len(columns) + 2)]
     for cwe in cwes:
         total = _row(counts, "combined", cwe)
         cells = [_pct(_row(counts, c, cwe)[0], _row(counts, c, cwe)[1]) for c in columns]
         lines.append(f"| {cwe} | {ntasks[cwe]} | {total[1]} | " + " | ".join(cells)
-                     + f" | {_pct(total[2], total[3])} |")
+                     + f" | {_pct(total[2], total[3])} | {_pct(total[5], total[3])} |")
     return "\n".join(lines) + "\n"
 
 

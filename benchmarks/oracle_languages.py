@@ -37,6 +37,9 @@ from treeplay.oracles.semgrep import SemgrepOracle  # noqa: E402
 from treeplay.oracles.static import DEFAULT_ANALYZERS, make_oracle, scan_programs  # noqa: E402
 from treeplay.records import LANGUAGE_OF_EXTENSION  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reviewed import load_reviewed, still_alarm  # noqa: E402
+
 FIXTURES = ROOT / "tests" / "oracles" / "fixtures" / "languages"
 RESULTS = ROOT / "benchmarks" / "results" / "oracle_languages.json"
 
@@ -83,8 +86,10 @@ def measure(analyzers: list[str], rows: list[tuple[str, str, str, str, str]], *,
     programs = [Program(key, lang, code) for lang, _, _, key, code in rows]
     oracles = {} if own_rules else {"semgrep": SemgrepOracle(own_rules=False)}
     found = scan_programs(programs, analyzers=analyzers, severity="medium", cache=None, oracles=oracles)
+    reviewed = load_reviewed()
     stats: dict[str, dict] = defaultdict(lambda: {"cwes": [], "vulnerable": 0, "secure": 0, "hit_cwe": 0,
-                                                  "hit_any": 0, "fa_cwe": 0, "fa_any": 0, "missed": [],
+                                                  "hit_any": 0, "fa_cwe": 0, "fa_any": 0, "fa_cwe_reviewed": 0,
+                                                  "fa_any_reviewed": 0, "missed": [],
                                                   "false_alarms": [], "tools": Counter()})
     for lang, cwe, kind, key, _ in rows:
         findings = found[key]
@@ -102,6 +107,8 @@ def measure(analyzers: list[str], rows: list[tuple[str, str, str, str, str]], *,
             s["secure"] += 1
             s["fa_cwe"] += bool(right)
             s["fa_any"] += bool(findings)
+            s["fa_cwe_reviewed"] += still_alarm(key, (f.rule for f in right), reviewed)
+            s["fa_any_reviewed"] += still_alarm(key, (f.rule for f in findings), reviewed)
             if findings:
                 s["false_alarms"].append(f"{cwe}: " + ", ".join(sorted({f"{f.tool}/{f.rule}" for f in findings})))
     return {lang: {**s, "tools": dict(s["tools"])} for lang, s in sorted(stats.items())}
@@ -114,14 +121,15 @@ def pct(a: int, b: int) -> str:
 def table(stats: dict[str, dict], base: dict[str, dict]) -> str:
     """The markdown table of ``stats`` (all rules) with the recall of ``base`` (without treeplay's rules)."""
     lines = ["| language | CWEs | snippets (vulnerable + secure) | recall, its CWE | recall, any finding "
-             "| false alarms, its CWE | false alarms, any finding | recall, its CWE, without treeplay's rules "
-             "| right-CWE findings by |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+             "| false alarms, its CWE | false alarms, any finding | false alarms after review, its CWE / any "
+             "| recall, its CWE, without treeplay's rules | right-CWE findings by |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for lang, s in stats.items():
         tools = ", ".join(f"{t} {n}" for t, n in sorted(s["tools"].items(), key=lambda kv: (-kv[1], kv[0])))
         lines.append(f"| {lang} | {len(set(s['cwes']))} | {s['vulnerable']} + {s['secure']} "
                      f"| {pct(s['hit_cwe'], s['vulnerable'])} | {pct(s['hit_any'], s['vulnerable'])} "
                      f"| {pct(s['fa_cwe'], s['secure'])} | {pct(s['fa_any'], s['secure'])} "
+                     f"| {pct(s['fa_cwe_reviewed'], s['secure'])} / {pct(s['fa_any_reviewed'], s['secure'])} "
                      f"| {pct(base[lang]['hit_cwe'], base[lang]['vulnerable'])} | {tools} |")
     return "\n".join(lines) + "\n"
 
@@ -155,7 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     os.replace(tmp, results)
     hit = sum(s["hit_cwe"] for s in stats.values())
     total = sum(s["vulnerable"] for s in stats.values())
-    figures = " ".join(f"recall_{key}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{key}={s['fa_cwe'] / s['secure']:.2f}"
+    figures = " ".join(f"recall_{key}={s['hit_cwe'] / s['vulnerable']:.2f} fa_{key}={s['fa_cwe'] / s['secure']:.2f} "
+                       f"fa_reviewed_{key}={s['fa_cwe_reviewed'] / s['secure']:.2f}"
                        for key, s in ((lang.replace(" ", "_"), s) for lang, s in stats.items()))
     print(f"RESULT {name} ratio={hit / total:.2f} {figures} snippets={2 * total}")
     return 0
