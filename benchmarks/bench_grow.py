@@ -27,6 +27,7 @@ one task at a time> tokens_per_s=<tree> ...``.
     .venv/bin/python benchmarks/bench_grow.py --quick    # under a minute
     .venv/bin/python benchmarks/bench_grow.py --only-across   # growth across tasks only, both tree shapes
     .venv/bin/python benchmarks/bench_grow.py --only-across --threads 2   # the same with both cores of a 2-core machine
+    .venv/bin/python benchmarks/bench_grow.py --ceiling --threads 2   # the model's own decode rate at those widths
     python benchmarks/bench_grow.py --device cuda --random-1b   # a random ~1B Llama on a GPU
 """
 
@@ -58,6 +59,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="measure growth across tasks only (both tree shapes), not tree vs generate")
     parser.add_argument("--new-tokens", type=int, default=None, help="tokens per branch (default 32; quick 8)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats, median reported (3; quick 2)")
+    parser.add_argument("--ceiling", action="store_true",
+                        help="the model's own decode throughput at the batch widths both across-task modes use "
+                             "(no sampling, no stop rules): the most any batching can gain here")
     parser.add_argument("--device", default="cpu", help="cpu | cuda")
     parser.add_argument("--threads", type=int, default=1,
                         help="torch threads (default 1, the comparable figure; both methods get the same number)")
@@ -186,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
     model, tok, description = load(args)
     if args.only_across:
         return across_only(model, tok, args, new_tokens, description)
+    if args.ceiling:
+        return ceiling(model, tok, args, new_tokens, description)
     work = prepare(tok, cases(args))
     methods = {"tree": lambda n: run_tree(model, tok, work, n),
                "per_node": lambda n: run_generate(model, tok, work, n, per_branch=False),
@@ -249,6 +255,61 @@ def across_only(model, tok, args: argparse.Namespace, new_tokens: int, descripti
           f"ratio_tasks_2x2={small['ratio']:.2f} "
           f"tokens_per_s_batched={across['tokens_per_s']['batched']:.1f} "
           f"tokens_per_s_batched_2x2={small['tokens_per_s']['batched']:.1f}")
+    return 0
+
+
+def decode_rate(model, prefix: list[int], rows: int, steps: int) -> float:
+    """Tokens/s of ``steps`` one-token decode steps of ``rows`` rows over a KV cache of ``prefix`` (bare forward
+    calls: no sampling, no stop rules, no bookkeeping). The prefill is not timed."""
+    import torch
+
+    ids = torch.tensor([prefix], device=model.device)
+    with torch.inference_mode():
+        out = model(input_ids=ids, use_cache=True)  # one row, its cache copied to every row, as a fork does
+        cache = out.past_key_values
+        cache.batch_repeat_interleave(rows)
+        nxt = out.logits[:, -1:].argmax(-1).repeat(rows, 1)
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+        started = time.perf_counter()
+        for _ in range(steps):
+            out = model(input_ids=nxt, past_key_values=cache, use_cache=True)
+            cache, nxt = out.past_key_values, out.logits[:, -1:].argmax(-1)
+        if model.device.type == "cuda":
+            torch.cuda.synchronize()
+    return rows * steps / (time.perf_counter() - started)
+
+
+def ceiling(model, tok, args: argparse.Namespace, new_tokens: int, description: str) -> int:
+    """``--ceiling``: decode throughput of the bare model at one task's rows and at the rows batched across tasks,
+    for both tree shapes (4x4: 16 rows vs 64, ``max_batch``; 2x2: 4 rows vs the 4 rows of each of the
+    ``--cross-tasks`` tasks). Their ratio bounds what batching across tasks can gain on this machine."""
+    import torch
+
+    work = prepare(tok, cases(args, args.cross_tasks or (4 if args.quick else 8)))
+    prefix = sorted((p for _, _, prefixes in work for p in prefixes), key=len)[len(work) * NODES // 2]
+    shapes = {"4x4": (NODES * WIDTH, min(64, NODES * WIDTH * len(work))), "2x2": (4, min(64, 4 * len(work)))}
+    decode_rate(model, prefix[:32], 2, 2)  # warm-up
+    rates: dict[str, dict[str, list[float]]] = {s: {"one_task": [], "batched": []} for s in shapes}
+    for r in range(args.repeats):
+        for shape, (one, many) in shapes.items():
+            for name, rows in ([("one_task", one), ("batched", many)] if r % 2 == 0 else
+                               [("batched", many), ("one_task", one)]):
+                rates[shape][name].append(decode_rate(model, prefix, rows, new_tokens))
+                print(f"repeat {r + 1}/{args.repeats} {shape} {name:<9} {rows:3d} rows "
+                      f"{rates[shape][name][-1]:8.1f} tokens/s", file=sys.stderr)
+    result = {"name": "bench_grow_ceiling", "model": description, "device": args.device,
+              "threads": torch.get_num_threads(), "torch": torch.__version__, "prefix_tokens": len(prefix),
+              "steps": new_tokens, "repeats": args.repeats, "rows": shapes, "tokens_per_s": rates,
+              "ratio": {s: statistics.median(v["batched"]) / statistics.median(v["one_task"])
+                        for s, v in rates.items()}}
+    out = args.output.with_name(args.output.stem + "_ceiling.json")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    med = {s: {n: statistics.median(v) for n, v in r.items()} for s, r in rates.items()}
+    print(f"RESULT bench_grow_ceiling ratio={result['ratio']['4x4']:.2f} ratio_2x2={result['ratio']['2x2']:.2f} "
+          f"tokens_per_s_16={med['4x4']['one_task']:.1f} tokens_per_s_64={med['4x4']['batched']:.1f} "
+          f"tokens_per_s_4={med['2x2']['one_task']:.1f} tokens_per_s_{shapes['2x2'][1]}={med['2x2']['batched']:.1f}")
     return 0
 
 
