@@ -140,3 +140,56 @@ def test_deserialization_rules_spare_round_trips_new_shelves_and_ruamel_but_flag
     found = _own_rules_oracle().scan([Program(name, "python", code) for name, code, _ in DESERIALIZATION_CASES])
     flagged = {name for name, _, _ in DESERIALIZATION_CASES if rules & {f.rule for f in found[name]}}
     assert flagged == {name for name, _, vulnerable in DESERIALIZATION_CASES if vulnerable}
+
+
+RB_SQL_GUARDS = '''\
+class Lookup
+  def eq_guard
+    dir = params[:order]
+    if dir == "ASC"
+      User.order("name #{dir}")
+    else
+      User.order("name #{dir}")
+    end
+  end
+
+  def allow_list
+    name = params[:user_name]
+    if %w(alice bob).include? name
+      User.find_by("username = #{name}")
+    end
+    if ["a", "b"].include?(name)
+      User.where("username = #{name}")
+    end
+    User.where("username = #{name}")
+  end
+
+  def replaced
+    dir = params[:order]
+    dir = "DESC" unless dir == "ASC"
+    User.order("name #{dir}")
+  end
+
+  def not_equal
+    dir = params[:order]
+    if dir != "ASC"
+      User.order("name #{dir}")
+    end
+  end
+
+  def set_again
+    dir = "DESC"
+    dir = params[:order]
+    User.order("name #{dir}")
+  end
+end
+'''
+
+
+@pytest.mark.tools
+def test_ruby_sql_rule_spares_values_pinned_to_literals_but_not_else_branches_or_other_checks():
+    found = _own_rules_oracle().scan([Program("guards", "ruby", RB_SQL_GUARDS)])["guards"]
+    lines = sorted(f.line for f in found if f.rule == "treeplay-rb-sql-interpolated")
+    # flagged: the else branch of an == guard, the query after the allow-listed blocks, a != check, and a
+    # literal overwritten by request data; spared: the == branch, both allow-lists, the replace-unless idiom
+    assert lines == [7, 19, 31, 38]
