@@ -2,7 +2,9 @@
 
 Sets: ``builtin`` (treeplay's own tasks: ``.golden`` = secure reference, ``.vulnerable`` = vulnerable variants),
 ``seccodeplt`` (SecCodePLT dev: ``.golden`` = patched program, ``.vulnerable[0]`` = vulnerable program) and
-``seccodeplt-train`` (SecCodePLT train, which treeplay's rules were never tuned on: a held-out check). For every
+``seccodeplt-train`` (SecCodePLT train, which treeplay's rules were never tuned on: a held-out check) and
+``securityeval-prompts`` (the code each of SecurityEval's 121 prompts gives the model, as secure references only:
+false alarms, no recall). For every
 analyzer on its own and for all of them together (``treeplay.oracles.static.scan_programs``, findings deduped),
 a program counts as flagged when it has at least one finding at or above ``--severity``. "with its CWE" counts a
 vulnerable program only when a finding names one of the task's CWEs. "after review" counts a flagged secure
@@ -12,6 +14,7 @@ none of those programs' languages.
 
     .venv/bin/python benchmarks/detection.py                        # builtin and SecCodePLT dev, medium
     .venv/bin/python benchmarks/detection.py --set seccodeplt-train  # the held-out check
+    .venv/bin/python benchmarks/detection.py --set securityeval-prompts  # false alarms on the prompts' code
     .venv/bin/python benchmarks/detection.py --set builtin --severity low --json counts.json
     .venv/bin/python benchmarks/detection.py --analyzers semgrep --semgrep-rules codeshield --usecase cyberseceval
 """
@@ -19,6 +22,7 @@ none of those programs' languages.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -38,7 +42,8 @@ from reviewed import load_reviewed, still_alarm  # noqa: E402
 
 SHARED = Path(os.environ.get("TREEPLAY_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 SETS = {"builtin": None, "seccodeplt": SHARED / "seccodeplt" / "dev.json",
-        "seccodeplt-train": SHARED / "seccodeplt" / "train.json"}
+        "seccodeplt-train": SHARED / "seccodeplt" / "train.json",
+        "securityeval-prompts": SHARED / "securityeval" / "prompts.json"}
 # counts[column][cwe] = [vulnerable flagged, vulnerable, secure flagged, secure, vulnerable flagged with its CWE,
 #                        secure flagged after review (benchmarks/reviewed_alarms.yaml)]
 Counts = dict[str, dict[str, list[int]]]
@@ -50,6 +55,9 @@ def load_set(name: str) -> list[Task]:
         from treeplay.data.builtin import load_builtin
         return load_builtin()
     from treeplay.data.importers import import_tasks
+    if name == "securityeval-prompts":  # the code each prompt gives the model: secure parts only, no variant
+        prompts = import_tasks("securityeval", SETS[name])
+        return [dataclasses.replace(t, golden=t.prefix, vulnerable=()) for t in prompts]
     return import_tasks("seccodeplt", SETS[name])
 
 
